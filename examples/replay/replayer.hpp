@@ -1,0 +1,420 @@
+#pragma once
+// Applies a scenario (SPEC §10: JSON Lines, one command per line) to an engine and writes
+// one JSON object per line for every event and every failed line. The host ids of the
+// scenario are mapped to the engine's handles here, as any host would.
+
+#include <chatroute/chatroute.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <iterator>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace chatroute::replay {
+
+// Why a line failed: an engine error, or a line the replay could not read.
+struct LineError {
+    std::optional<Error> error;  // empty: invalid_line
+    [[nodiscard]] std::string_view code() const { return error ? to_string(*error) : "invalid_line"; }
+};
+
+namespace detail {
+
+using json = nlohmann::json;
+
+// A typed view of one line's fields. Reading a missing or mistyped field marks the line
+// invalid; the command then does nothing.
+class Fields {
+public:
+    explicit Fields(const json& line) : line_(line) {}
+
+    [[nodiscard]] bool ok() const { return ok_; }
+
+    std::string text(const char* key) { return take<std::string>(key, &json::is_string).value_or(""); }
+    std::optional<std::string> optional_text(const char* key) { return optional<std::string>(key, &json::is_string); }
+    std::optional<bool> optional_flag(const char* key) { return optional<bool>(key, &json::is_boolean); }
+    bool flag(const char* key) { return take<bool>(key, &json::is_boolean).value_or(false); }
+    double number(const char* key) { return take<double>(key, &json::is_number).value_or(0); }
+    std::optional<double> optional_number(const char* key) { return optional<double>(key, &json::is_number); }
+
+    std::optional<std::vector<std::string>> optional_texts(const char* key) {
+        auto it = line_.find(key);
+        if (it == line_.end()) return std::nullopt;
+        std::vector<std::string> out;
+        if (!it->is_array()) return fail<std::vector<std::string>>();
+        for (const json& item : *it) {
+            if (!item.is_string()) return fail<std::vector<std::string>>();
+            out.push_back(item.get<std::string>());
+        }
+        return out;
+    }
+
+private:
+    template <class T>
+    std::optional<T> optional(const char* key, bool (json::*is)() const noexcept) {
+        auto it = line_.find(key);
+        if (it == line_.end()) return std::nullopt;
+        if (!((*it).*is)()) return fail<T>();
+        return it->get<T>();
+    }
+    template <class T>
+    std::optional<T> take(const char* key, bool (json::*is)() const noexcept) {
+        if (!line_.contains(key)) return fail<T>();
+        return optional<T>(key, is);
+    }
+    template <class T>
+    std::optional<T> fail() {
+        ok_ = false;
+        return std::nullopt;
+    }
+
+    const json& line_;
+    bool ok_ = true;
+};
+
+// Whole numbers only; a fraction, a negative or a huge value is out of range.
+inline std::optional<std::int64_t> whole(double value) {
+    if (!(value >= 0 && value <= 1e15) || std::floor(value) != value) return std::nullopt;
+    return static_cast<std::int64_t>(value);
+}
+
+// Seconds to the engine's microseconds; empty when not a usable span of time.
+inline std::optional<duration> seconds(double value) {
+    if (!(value > -1e12 && value < 1e12)) return std::nullopt;
+    return duration{std::llround(value * 1e6)};
+}
+
+template <class E>
+std::optional<E> word(std::string_view text, std::initializer_list<E> choices) {
+    for (E choice : choices)
+        if (to_string(choice) == text) return choice;
+    return std::nullopt;
+}
+
+}  // namespace detail
+
+class Replayer {
+public:
+    explicit Replayer(fmt::memory_buffer& out) : out_(out) {}
+    Replayer(const Replayer&) = delete;
+    Replayer& operator=(const Replayer&) = delete;
+
+    // Applies one line of the scenario (the next line number).
+    void apply(std::string_view text) {
+        ++line_number_;
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        const auto line = detail::json::parse(text.begin(), text.end(), nullptr, false);
+        std::optional<double> at;
+        if (line.is_object() && line.contains("at") && line["at"].is_number()) at = line["at"].get<double>();
+        auto result = run(line, at);
+        flush_events();
+        if (!result) write_error(at, result.error());
+    }
+
+    [[nodiscard]] auto& engine() { return engine_; }
+    [[nodiscard]] std::size_t lines() const { return line_number_; }
+
+private:
+    using Outcome = tl::expected<void, LineError>;
+    static Outcome invalid_line() { return tl::unexpected(LineError{}); }
+    static Outcome failed(Error e) { return tl::unexpected(LineError{e}); }
+    template <class T>
+    static Outcome check(const Result<T>& result) {
+        if (!result) return failed(result.error());
+        return {};
+    }
+
+    Outcome run(const detail::json& line, std::optional<double> at_seconds) {
+        if (!line.is_object() || !at_seconds || !line.contains("cmd") || !line["cmd"].is_string()) return invalid_line();
+        const auto at = detail::seconds(*at_seconds);
+        if (!at || *at < duration::zero() || time_point{*at} < clock_.now()) return invalid_line();
+        const std::string cmd = line["cmd"].get<std::string>();
+        detail::Fields fields(line);
+        auto command = parse(cmd, fields);
+        if (!command || !fields.ok()) return invalid_line();
+        clock_.set(time_point{*at});
+        (void)engine_.advance();
+        return (*command)();
+    }
+
+    using Command = std::function<Outcome()>;
+
+    // Reads the fields of a command (type errors make the line invalid) and returns what
+    // running it does; empty when the command is unknown.
+    std::optional<Command> parse(const std::string& cmd, detail::Fields& f) {
+        if (cmd == "site") return site(f);
+        if (cmd == "add_space") return add_space(f);
+        if (cmd == "enable_chat" || cmd == "disable_chat") {
+            std::string space = f.text("space");
+            const bool enable = cmd == "enable_chat";
+            return [this, space, enable]() -> Outcome {
+                return check(enable ? engine_.enable_chat(space_of(space)) : engine_.disable_chat(space_of(space)));
+            };
+        }
+        if (cmd == "add_agent") return add_agent(f);
+        if (cmd == "set_limit") {
+            std::string agent = f.text("agent");
+            double limit = f.number("limit");
+            return [this, agent, limit]() -> Outcome {
+                auto whole = detail::whole(limit);
+                if (!whole) return failed(Error::invalid_argument);
+                return check(engine_.set_limit(agent_of(agent), *whole));
+            };
+        }
+        if (cmd == "grant_role" || cmd == "revoke_role") {
+            std::string agent = f.text("agent"), space = f.text("space");
+            const bool grant = cmd == "grant_role";
+            return [this, agent, space, grant]() -> Outcome {
+                return check(grant ? engine_.grant_role(agent_of(agent), space_of(space))
+                                   : engine_.revoke_role(agent_of(agent), space_of(space)));
+            };
+        }
+        if (cmd == "set_availability") {
+            std::string agent = f.text("agent"), space = f.text("space");
+            bool available = f.flag("available");
+            return [this, agent, space, available]() -> Outcome {
+                if (space == "*") return check(engine_.set_availability(agent_of(agent), all_spaces, available));
+                return check(engine_.set_availability(agent_of(agent), space_of(space), available));
+            };
+        }
+        if (cmd == "start_conversation") return start_conversation(f);
+        if (cmd == "accept" || cmd == "decline") {
+            std::string agent = f.text("agent"), conversation = f.text("conversation");
+            const bool accept = cmd == "accept";
+            return [this, agent, conversation, accept]() -> Outcome {
+                return check(accept ? engine_.accept(agent_of(agent), conversation_of(conversation))
+                                    : engine_.decline(agent_of(agent), conversation_of(conversation)));
+            };
+        }
+        if (cmd == "message" || cmd == "typing") return utterance(f, cmd == "message");
+        if (cmd == "note" || cmd == "follow_up") {
+            std::string conversation = f.text("conversation"), agent = f.text("agent");
+            const bool note = cmd == "note";
+            return [this, conversation, agent, note]() -> Outcome {
+                return check(note ? engine_.note(conversation_of(conversation), agent_of(agent))
+                                  : engine_.follow_up(conversation_of(conversation), agent_of(agent)));
+            };
+        }
+        if (cmd == "end") return end(f);
+        if (cmd == "resolve") {
+            std::string conversation = f.text("conversation"), agent = f.text("agent"), resolution = f.text("resolution");
+            return [this, conversation, agent, resolution]() -> Outcome {
+                return check(engine_.resolve(conversation_of(conversation), agent_of(agent), resolution));
+            };
+        }
+        if (cmd == "tick") return [] { return Outcome{}; };
+        return std::nullopt;
+    }
+
+    Command site(detail::Fields& f) {
+        auto plan = f.optional_text("plan");
+        auto default_limit = f.optional_number("default_limit");
+        auto scope = f.optional_text("missed_offer_scope");
+        auto resolutions = f.optional_texts("resolutions");
+        auto unanswered = f.optional_text("unanswered_resolution");
+        return [=, this]() -> Outcome {
+            SiteUpdate update;
+            if (plan) {
+                update.plan = detail::word(*plan, {Plan::free, Plan::standard, Plan::premium, Plan::enterprise});
+                if (!update.plan) return failed(Error::invalid_argument);
+            }
+            if (scope) {
+                update.missed_offer_scope = detail::word(*scope, {MissedOfferScope::all_spaces, MissedOfferScope::offer_space});
+                if (!update.missed_offer_scope) return failed(Error::invalid_argument);
+            }
+            if (default_limit) {
+                auto limit = detail::whole(*default_limit);
+                if (!limit) return failed(Error::invalid_argument);
+                update.default_limit = *limit;
+            }
+            update.resolutions = resolutions;
+            update.unanswered_resolution = unanswered;
+            return check(engine_.update_site(update));
+        };
+    }
+
+    Command add_space(detail::Fields& f) {
+        std::string space = f.text("space");
+        auto is_new = f.optional_flag("new");
+        auto fallback = f.optional_text("fallback");
+        std::array<std::optional<double>, 5> timings{f.optional_number("offer_timeout"), f.optional_number("accept_window"),
+                                                    f.optional_number("inactivity_warning"),
+                                                    f.optional_number("inactivity_grace"), f.optional_number("max_duration")};
+        return [=, this]() -> Outcome {
+            SpaceSettings settings;
+            settings.is_new = is_new.value_or(true);
+            settings.fallback_message = fallback.value_or("");
+            std::array<duration*, 5> targets{&settings.timings.offer_timeout, &settings.timings.accept_window,
+                                             &settings.timings.inactivity_warning, &settings.timings.inactivity_grace,
+                                             &settings.timings.max_duration};
+            for (std::size_t i = 0; i < timings.size(); ++i) {
+                if (!timings[i]) continue;
+                auto span = detail::seconds(*timings[i]);
+                if (!span) return failed(Error::invalid_argument);
+                *targets[i] = *span;
+            }
+            if (auto ok = validate(settings); !ok) return failed(ok.error());
+            if (spaces_.contains(space)) return failed(Error::duplicate_id);
+            auto id = engine_.add_space(settings);
+            if (!id) return failed(id.error());
+            spaces_.emplace(space, *id);
+            space_names_.push_back(space);
+            return {};
+        };
+    }
+
+    Command add_agent(detail::Fields& f) {
+        std::string agent = f.text("agent");
+        auto limit = f.optional_number("limit");
+        return [=, this]() -> Outcome {
+            AgentSettings settings;
+            if (limit) {
+                auto whole = detail::whole(*limit);
+                if (!whole) return failed(Error::invalid_argument);
+                settings.limit = *whole;
+            }
+            if (auto ok = validate(settings); !ok) return failed(ok.error());
+            if (agents_.contains(agent)) return failed(Error::duplicate_id);
+            auto id = engine_.add_agent(settings);
+            if (!id) return failed(id.error());
+            agents_.emplace(agent, *id);
+            agent_names_.push_back(agent);
+            return {};
+        };
+    }
+
+    Command start_conversation(detail::Fields& f) {
+        std::string conversation = f.text("conversation"), space = f.text("space");
+        bool handoff = f.optional_flag("handoff").value_or(false);
+        return [=, this]() -> Outcome {
+            if (!spaces_.contains(space)) return failed(Error::unknown_space);
+            if (conversations_.contains(conversation)) return failed(Error::duplicate_id);
+            auto id = engine_.start_conversation(space_of(space), handoff);
+            if (!id) return failed(id.error());
+            conversations_.emplace(conversation, *id);
+            conversation_names_.emplace(id->bits(), conversation);
+            return {};
+        };
+    }
+
+    // A side's word ("customer"/"agent"), and the agent's id when it is the agent's.
+    std::optional<std::pair<std::string, std::string>> side(detail::Fields& f, const char* key) {
+        std::string who = f.text(key);
+        std::string agent;
+        if (who == "agent") agent = f.text("agent");
+        return std::pair{who, agent};
+    }
+
+    Command utterance(detail::Fields& f, bool message) {
+        std::string conversation = f.text("conversation");
+        auto [from, agent] = *side(f, "from");
+        return [=, this]() -> Outcome {
+            const ConversationId c = conversation_of(conversation);
+            if (from == "customer") return check(message ? engine_.customer_message(c) : engine_.customer_typing(c));
+            if (from == "agent")
+                return check(message ? engine_.agent_message(c, agent_of(agent)) : engine_.agent_typing(c, agent_of(agent)));
+            return failed(Error::invalid_argument);
+        };
+    }
+
+    Command end(detail::Fields& f) {
+        std::string conversation = f.text("conversation");
+        auto [by, agent] = *side(f, "by");
+        return [=, this]() -> Outcome {
+            const ConversationId c = conversation_of(conversation);
+            if (by == "customer") return check(engine_.end_by_customer(c));
+            if (by == "agent") return check(engine_.end_by_agent(c, agent_of(agent)));
+            return failed(Error::invalid_argument);
+        };
+    }
+
+    // Unknown host ids become empty handles: the engine reports them in SPEC's order.
+    SpaceId space_of(const std::string& name) const {
+        auto it = spaces_.find(name);
+        return it == spaces_.end() ? SpaceId{} : it->second;
+    }
+    AgentId agent_of(const std::string& name) const {
+        auto it = agents_.find(name);
+        return it == agents_.end() ? AgentId{} : it->second;
+    }
+    ConversationId conversation_of(const std::string& name) const {
+        auto it = conversations_.find(name);
+        return it == conversations_.end() ? ConversationId{} : it->second;
+    }
+
+    // ---- Output ----
+
+    struct Recorder {
+        std::vector<Event>* events;
+        template <class E>
+        void operator()(const E& event) const { events->emplace_back(event); }
+    };
+
+    void flush_events() {
+        for (const Event& event : pending_) std::visit([this](const auto& e) { write_event(e); }, event);
+        pending_.clear();
+    }
+
+    template <class E>
+    void write_event(const E& event) {
+        fmt::format_to(std::back_inserter(out_), R"({{"event":"{}","at":{})", E::name, event.at);
+        event.fields([this](std::string_view key, const auto& value) {
+            fmt::format_to(std::back_inserter(out_), R"(,"{}":)", key);
+            write_value(value);
+        });
+        fmt::format_to(std::back_inserter(out_), "}}\n");
+    }
+
+    void write_value(bool value) { fmt::format_to(std::back_inserter(out_), "{}", value); }
+    void write_value(time_point value) { fmt::format_to(std::back_inserter(out_), "{}", value); }
+    void write_value(std::string_view text) { write_string(text); }
+    void write_value(SpaceId id) { write_string(space_names_.at(id.index)); }
+    void write_value(AgentId id) { write_string(agent_names_.at(id.index)); }
+    void write_value(ConversationId id) { write_string(conversation_names_.at(id.bits())); }
+    template <class E>
+        requires std::is_enum_v<E>
+    void write_value(E value) {
+        write_string(to_string(value));
+    }
+
+    void write_string(std::string_view text) {
+        const std::string quoted = detail::json(std::string(text)).dump(-1, ' ', false, detail::json::error_handler_t::replace);
+        out_.append(quoted.data(), quoted.data() + quoted.size());
+    }
+
+    void write_error(std::optional<double> at_seconds, const LineError& error) {
+        auto out = std::back_inserter(out_);
+        fmt::format_to(out, "{{");
+        if (auto at = at_seconds ? detail::seconds(*at_seconds) : std::nullopt)
+            fmt::format_to(out, R"("at":{},)", time_point{*at});
+        fmt::format_to(out, R"("error":"{}","line":{}}})"
+                            "\n",
+                       error.code(), line_number_);
+    }
+
+    fmt::memory_buffer& out_;
+    ManualClock clock_;
+    std::vector<Event> pending_;
+    Engine<ManualClock&, Recorder> engine_{clock_, Recorder{&pending_}};
+
+    std::unordered_map<std::string, SpaceId> spaces_;
+    std::unordered_map<std::string, AgentId> agents_;
+    std::unordered_map<std::string, ConversationId> conversations_;
+    std::vector<std::string> space_names_;
+    std::vector<std::string> agent_names_;
+    std::unordered_map<std::uint64_t, std::string> conversation_names_;
+    std::size_t line_number_ = 0;
+};
+
+}  // namespace chatroute::replay

@@ -1,0 +1,11 @@
+# Replays SCENARIO with REPLAY and compares the output with EXPECTED.
+execute_process(COMMAND ${REPLAY} ${SCENARIO} OUTPUT_VARIABLE actual RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "chatroute-replay exited with ${status} on ${SCENARIO}")
+endif()
+file(READ ${EXPECTED} expected)
+if(NOT actual STREQUAL expected)
+  file(WRITE ${ACTUAL} "${actual}")
+  execute_process(COMMAND diff -u ${EXPECTED} ${ACTUAL})
+  message(FATAL_ERROR "replay of ${SCENARIO} differs from ${EXPECTED} (actual output in ${ACTUAL})")
+endif()
