@@ -46,13 +46,13 @@ struct SpaceTimings {
 struct SpaceSettings {
     // R2: a space created as new has chat on (on an eligible plan); a pre-existing one off.
     bool is_new = true;
-    std::string fallback_message;
-    SpaceTimings timings;
+    std::string fallback_message{};
+    SpaceTimings timings{};
 };
 
 struct AgentSettings {
     // The agent's conversation limit across all spaces; the site default when empty.
-    std::optional<std::int64_t> limit;
+    std::optional<std::int64_t> limit{};
 };
 
 // Site-wide, shared work item configuration (R24).
@@ -65,12 +65,12 @@ struct Workflow {
 
 // A change to the site: every field left empty stays as it is. Applied as a whole or not at all.
 struct SiteUpdate {
-    std::optional<Plan> plan;
-    std::optional<std::int64_t> default_limit;
-    std::optional<MissedOfferScope> missed_offer_scope;
-    std::optional<std::array<std::string, 4>> status_names;
-    std::optional<std::vector<std::string>> resolutions;
-    std::optional<std::string> unanswered_resolution;
+    std::optional<Plan> plan{};
+    std::optional<std::int64_t> default_limit{};
+    std::optional<MissedOfferScope> missed_offer_scope{};
+    std::optional<std::array<std::string, 4>> status_names{};
+    std::optional<std::vector<std::string>> resolutions{};
+    std::optional<std::string> unanswered_resolution{};
 
     [[nodiscard]] bool changes_workflow() const {
         return status_names || resolutions || unanswered_resolution;

@@ -7,11 +7,13 @@
 
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
+#include <chatroute/detail/bytes.hpp>
 #include <chatroute/detail/state.hpp>
 #include <chatroute/error.hpp>
 #include <chatroute/events.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
+#include <chatroute/snapshot.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -394,7 +397,20 @@ public:
     // Every invariant the engine keeps, checked the slow way; the first one broken, if any.
     [[nodiscard]] std::optional<std::string> check_invariants() const;
 
+    // ---- Snapshots (docs/snapshot-format.md) ----
+
+    // The whole state as bytes. Equal states give equal bytes.
+    [[nodiscard]] std::vector<std::byte> snapshot() const;
+
+    // An engine that from now on emits exactly the events the snapshotted one would have.
+    // Handles issued by the snapshotted engine stay valid in the restored one.
+    [[nodiscard]] static tl::expected<Engine, SnapshotError> restore(std::span<const std::byte> bytes, C clock,
+                                                                     S sink);
+
 private:
+    void write_state(detail::ByteWriter& out) const;
+    [[nodiscard]] bool read_state(detail::ByteReader& in);
+
     // ---- Handles ----
 
     [[nodiscard]] std::uint32_t stamp(std::uint32_t generation) const {
@@ -899,3 +915,4 @@ Engine(C&&, S&&) -> Engine<C, S>;
 }  // namespace chatroute
 
 #include <chatroute/detail/invariants.hpp>
+#include <chatroute/detail/snapshot_io.hpp>

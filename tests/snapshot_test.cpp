@@ -1,0 +1,144 @@
+// Snapshots: a restored engine goes on exactly as the original would have; bad bytes give
+// a clear error and no engine.
+
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <vector>
+
+using namespace chatroute;
+using namespace chatroute::test;
+
+namespace {
+
+// A busy desk: two spaces, three agents, conversations in every status, timers running.
+struct BusyDesk : Desk {
+    SpaceId sales, support;
+    AgentId ana, ben, chi;
+    std::vector<ConversationId> chats;
+
+    BusyDesk() {
+        REQUIRE(engine.update_site({.missed_offer_scope = MissedOfferScope::offer_space}));
+        sales = space({.fallback_message = "later"});
+        support = space({.timings = {.offer_timeout = 30s}});
+        ana = ready_agent(sales, 2);
+        ben = ready_agent(support, 1);
+        chi = agent(3);
+        REQUIRE(engine.grant_role(chi, sales));
+        REQUIRE(engine.grant_role(chi, support));
+        REQUIRE(engine.set_availability(chi, all_spaces, true));
+        for (int i = 0; i < 8; ++i) {
+            clock.advance(7s);
+            chats.push_back(engine.start_conversation(i % 2 ? support : sales, i % 3 == 0).value());
+        }
+        REQUIRE(engine.accept(ana, chats[0]));
+        REQUIRE(engine.customer_message(chats[0]));
+        REQUIRE(engine.end_by_customer(chats[0]));  // wrapping_up
+        REQUIRE(engine.decline(chi, chats[2]));
+        REQUIRE(engine.end_by_customer(chats[4]));  // closed unanswered: its slot is free for reuse
+        take();
+    }
+
+    // What the desk does next: commands, deadlines, a reused conversation slot.
+    static void go_on(Engine<ManualClock&, RecordingSink&>& engine, ManualClock& clock, const BusyDesk& ids) {
+        clock.advance(25s);
+        (void)engine.advance();
+        (void)engine.start_conversation(ids.sales);
+        (void)engine.resolve(ids.chats[0], ids.ana, "Done");
+        (void)engine.set_availability(ids.ben, ids.support, true);
+        for (int i = 0; i < 40; ++i) {
+            clock.advance(50s);
+            (void)engine.advance();
+            (void)engine.set_availability(ids.chi, all_spaces, true);
+            (void)engine.set_availability(ids.ana, ids.sales, true);
+        }
+    }
+};
+
+std::vector<std::string> formatted(const std::vector<Event>& events) {
+    std::vector<std::string> out;
+    for (const Event& e : events) out.push_back(fmt::format("{}", e));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a restored engine emits exactly what the original would have [R25] [R10]", "[snapshot][R25][R10]") {
+    BusyDesk original;
+    const std::vector<std::byte> bytes = original.engine.snapshot();
+
+    ManualClock clock = original.clock;
+    RecordingSink sink;
+    auto restored = Engine<ManualClock&, RecordingSink&>::restore(bytes, clock, sink);
+    REQUIRE(restored.has_value());
+    CHECK(restored->snapshot() == bytes);
+    CHECK_FALSE(restored->check_invariants());
+
+    BusyDesk::go_on(original.engine, original.clock, original);
+    BusyDesk::go_on(*restored, clock, original);  // the original's handles work in the copy
+    CHECK(formatted(sink.events) == formatted(original.sink.events));
+    CHECK(original.sink.events.size() > 20);
+    CHECK(restored->snapshot() == original.engine.snapshot());
+}
+
+TEST_CASE("a snapshot cut short at any length is refused as truncated [R27]", "[snapshot][R27]") {
+    BusyDesk desk;
+    const std::vector<std::byte> bytes = desk.engine.snapshot();
+    ManualClock clock;
+    RecordingSink sink;
+    for (std::size_t size = 0; size < bytes.size(); ++size) {
+        auto restored = Engine<ManualClock&, RecordingSink&>::restore(std::span(bytes).first(size), clock, sink);
+        REQUIRE_FALSE(restored.has_value());
+        // The checksum covers the body, so a cut body reads as changed bytes; a cut header as short.
+        CHECK((restored.error() == SnapshotError::truncated || restored.error() == SnapshotError::checksum_mismatch));
+    }
+    CHECK(sink.events.empty());
+}
+
+TEST_CASE("a changed byte anywhere is refused, never misread [R27]", "[snapshot][R27]") {
+    BusyDesk desk;
+    const std::vector<std::byte> bytes = desk.engine.snapshot();
+    ManualClock clock;
+    RecordingSink sink;
+    for (std::size_t at = 0; at < bytes.size(); ++at) {
+        std::vector<std::byte> changed = bytes;
+        changed[at] ^= std::byte{0x5A};
+        auto restored = Engine<ManualClock&, RecordingSink&>::restore(changed, clock, sink);
+        REQUIRE_FALSE(restored.has_value());
+        if (at < 4) CHECK(restored.error() == SnapshotError::not_a_snapshot);
+        else if (at < 6) CHECK(restored.error() == SnapshotError::unsupported_version);
+        else CHECK(restored.error() == SnapshotError::checksum_mismatch);
+    }
+}
+
+TEST_CASE("well-formed bytes of an impossible state are refused as inconsistent [R27]", "[snapshot][R27]") {
+    BusyDesk desk;
+    std::vector<std::byte> bytes = desk.engine.snapshot();
+    // Give an agent a limit far beyond the maximum, then re-seal the checksum.
+    const std::size_t body_end = bytes.size() - 8;
+    std::vector<std::byte> body(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(body_end));
+    std::vector<std::byte> tampered = body;
+    // The site's default limit sits right after the tag (4 bytes) and plan (1 byte).
+    tampered[6 + 4 + 1 + 3] = std::byte{0x7F};
+    detail::ByteWriter out;
+    out.put_raw(tampered);
+    out.put(detail::fnv1a(tampered));
+    ManualClock clock;
+    RecordingSink sink;
+    auto restored = Engine<ManualClock&, RecordingSink&>::restore(out.bytes(), clock, sink);
+    REQUIRE_FALSE(restored.has_value());
+    CHECK(restored.error() == SnapshotError::inconsistent);
+    CHECK(message(SnapshotError::inconsistent) == "the snapshot describes a state the engine cannot be in");
+}
+
+TEST_CASE("equal states give equal snapshot bytes; a failed command leaves them equal [R27]", "[snapshot][R27]") {
+    BusyDesk desk;
+    const auto before = desk.engine.snapshot();
+    CHECK(desk.engine.accept(desk.ben, desk.chats[0]).error() == Error::not_an_agent_in_space);
+    CHECK(desk.engine.resolve(desk.chats[0], desk.ana, "Nope").error() == Error::unknown_resolution);
+    CHECK(desk.engine.set_limit(desk.ana, -1).error() == Error::invalid_argument);
+    CHECK(desk.engine.snapshot() == before);
+    CHECK(desk.sink.events.empty());
+}
