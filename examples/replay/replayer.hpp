@@ -318,7 +318,8 @@ private:
 
     Command utterance(detail::Fields& f, bool message) {
         std::string conversation = f.text("conversation");
-        auto [from, agent] = *side(f, "from");
+        const auto speaker = side(f, "from");
+        const std::string from = speaker->first, agent = speaker->second;
         return [=, this]() -> Outcome {
             const ConversationId c = conversation_of(conversation);
             if (from == "customer") return check(message ? engine_.customer_message(c) : engine_.customer_typing(c));
@@ -330,7 +331,8 @@ private:
 
     Command end(detail::Fields& f) {
         std::string conversation = f.text("conversation");
-        auto [by, agent] = *side(f, "by");
+        const auto ender = side(f, "by");
+        const std::string by = ender->first, agent = ender->second;
         return [=, this]() -> Outcome {
             const ConversationId c = conversation_of(conversation);
             if (by == "customer") return check(engine_.end_by_customer(c));

@@ -26,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -55,7 +56,9 @@ template <class C, class S>
     requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>>
 class Engine {
 public:
-    Engine(C clock, S sink)
+    // Deduction (below) makes lvalue arguments references: the engine uses the caller's
+    // clock and sink, which must outlive it. Temporaries are moved in and owned.
+    Engine(std::type_identity_t<C> clock, std::type_identity_t<S> sink)
         : clock_(std::forward<C>(clock)),
           sink_(std::forward<S>(sink)),
           tag_(detail::engines_made.fetch_add(1, std::memory_order_relaxed) % 255 + 1) {
