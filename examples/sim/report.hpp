@@ -1,0 +1,267 @@
+#pragma once
+// `--report FILE.html`: one self-contained page (inline CSS and SVG, no scripts, nothing
+// fetched) with the summary and four charts.
+
+#include "summary.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chatroute::sim {
+
+namespace svg {
+
+inline std::string escape(std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+        switch (ch) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += ch;
+        }
+    }
+    return out;
+}
+
+// A "nice" step (1, 2 or 5 × 10^k) giving about `count` ticks up to `top`.
+inline double nice_step(double top, int count) {
+    if (top <= 0) return 1;
+    const double raw = top / count;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (raw <= m * magnitude) return m * magnitude;
+    return 10 * magnitude;
+}
+
+inline std::string number_label(double v) {
+    if (std::fabs(v - std::round(v)) < 1e-9) return fmt::format("{:.0f}", v);
+    return fmt::format("{:.1f}", v);
+}
+
+struct Frame {
+    double width = 860, height = 300;
+    double left = 56, right = 20, top = 34, bottom = 46;
+    double plot_w() const { return width - left - right; }
+    double plot_h() const { return height - top - bottom; }
+};
+
+inline std::string open(const Frame& f, std::string_view title) {
+    return fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+        "role=\"img\" aria-label=\"{2}\">\n<text x=\"{3}\" y=\"20\" class=\"title\">{2}</text>\n",
+        f.width, f.height, escape(title), f.left);
+}
+
+// Horizontal grid lines and y labels from 0 to y_top.
+inline std::string y_axis(const Frame& f, double y_top, double step, std::string_view label, bool as_percent = false) {
+    std::string out;
+    for (double v = 0; v <= y_top + step * 1e-9; v += step) {
+        const double y = f.top + f.plot_h() * (1 - v / y_top);
+        out += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>\n", f.left, y,
+                           f.left + f.plot_w(), y);
+        out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">{}</text>\n", f.left - 6,
+                           y + 4, as_percent ? number_label(v * 100) + "%" : number_label(v));
+    }
+    out += fmt::format(
+        "<text transform=\"translate(14 {:.1f}) rotate(-90)\" class=\"axis\" text-anchor=\"middle\">{}</text>\n",
+        f.top + f.plot_h() / 2, escape(label));
+    return out;
+}
+
+struct Series {
+    std::string name;
+    std::string color;
+    std::vector<double> values;
+    bool dashed = false;
+};
+
+// Lines over time: x in hours, one point per interval (at its middle).
+inline std::string line_chart(std::string_view title, const std::vector<double>& hours, double x_end,
+                              const std::vector<Series>& series, std::string_view y_label) {
+    Frame f;
+    double y_max = 1;
+    for (const Series& s : series)
+        for (double v : s.values) y_max = std::max(y_max, v);
+    const double step = nice_step(y_max, 5);
+    const double y_top = std::ceil(y_max / step) * step;
+    std::string out = open(f, title) + y_axis(f, y_top, step, y_label);
+    const double x_step = nice_step(x_end, 12);
+    for (double h = 0; h <= x_end + 1e-9; h += x_step) {
+        const double x = f.left + f.plot_w() * h / x_end;
+        out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", x,
+                           f.top + f.plot_h() + 16, number_label(h));
+    }
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"axis\" text-anchor=\"middle\">hours since start</text>\n",
+                       f.left + f.plot_w() / 2, f.height - 8);
+    double legend_x = f.left + f.plot_w();
+    for (auto it = series.rbegin(); it != series.rend(); ++it) {
+        const Series& s = *it;
+        legend_x -= 14 + 7.0 * static_cast<double>(s.name.size()) + 26;
+        out += fmt::format(
+            "<line x1=\"{0:.1f}\" y1=\"16\" x2=\"{1:.1f}\" y2=\"16\" stroke=\"{2}\" stroke-width=\"3\"{3}/>"
+            "<text x=\"{4:.1f}\" y=\"20\" class=\"legend\">{5}</text>\n",
+            legend_x, legend_x + 18, s.color, s.dashed ? " stroke-dasharray=\"5 3\"" : "", legend_x + 22,
+            escape(s.name));
+    }
+    for (const Series& s : series) {
+        std::string points;
+        for (std::size_t i = 0; i < s.values.size() && i < hours.size(); ++i)
+            points += fmt::format("{:.1f},{:.1f} ", f.left + f.plot_w() * hours[i] / x_end,
+                                  f.top + f.plot_h() * (1 - s.values[i] / y_top));
+        out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{}/>\n", points,
+                           s.color, s.dashed ? " stroke-dasharray=\"5 3\"" : "");
+    }
+    out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" class=\"frame\"/>\n", f.left,
+                       f.top, f.plot_w(), f.plot_h());
+    return out + "</svg>\n";
+}
+
+// Vertical bars with a label under each.
+inline std::string bar_chart(std::string_view title, const std::vector<std::string>& labels,
+                             const std::vector<double>& values, std::string_view y_label, std::string_view color,
+                             bool as_percent, bool rotate_labels) {
+    Frame f;
+    f.bottom = rotate_labels ? 84 : 46;
+    f.height = 300 + (rotate_labels ? 38 : 0);
+    double y_max = as_percent ? 0.01 : 1;
+    for (double v : values) y_max = std::max(y_max, v);
+    const double step = nice_step(y_max, 5);
+    const double y_top = std::ceil(y_max / step) * step;
+    std::string out = open(f, title) + y_axis(f, y_top, step, y_label, as_percent);
+    const double slot = f.plot_w() / static_cast<double>(std::max<std::size_t>(1, values.size()));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const double h = f.plot_h() * values[i] / y_top;
+        const double x = f.left + slot * static_cast<double>(i);
+        out += fmt::format(
+            "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>{}: {}</title></rect>\n",
+            x + slot * 0.12, f.top + f.plot_h() - h, slot * 0.76, h, color, escape(labels[i]),
+            as_percent ? fmt::format("{:.1f}%", values[i] * 100) : number_label(values[i]));
+        const double lx = x + slot / 2;
+        const double ly = f.top + f.plot_h() + 14;
+        if (rotate_labels)
+            out += fmt::format(
+                "<text transform=\"translate({:.1f} {:.1f}) rotate(-60)\" class=\"tick\" text-anchor=\"end\">{}</text>\n",
+                lx + 3, ly - 4, escape(labels[i]));
+        else
+            out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n", lx,
+                               ly, escape(labels[i]));
+    }
+    out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" class=\"frame\"/>\n", f.left,
+                       f.top, f.plot_w(), f.plot_h());
+    return out + "</svg>\n";
+}
+
+}  // namespace svg
+
+// Time-to-accept buckets for the histogram, in seconds: [edge[i], edge[i + 1]).
+struct Histogram {
+    std::vector<std::string> labels;
+    std::vector<double> counts;
+};
+
+inline Histogram time_to_accept_histogram(const std::vector<double>& waits) {
+    static constexpr double edges[] = {0, 1e-6, 5, 10, 20, 30, 60, 120, 300, 600, 1200};
+    static constexpr const char* names[] = {"0 s",       "<5 s",     "5-10 s",    "10-20 s",    "20-30 s",   "30-60 s",
+                                            "1-2 min",   "2-5 min",  "5-10 min", "10-20 min", "20+ min"};
+    Histogram h;
+    for (const char* name : names) h.labels.emplace_back(name);
+    h.counts.assign(std::size(names), 0);
+    for (double w : waits) {
+        std::size_t bucket = std::size(edges) - 1;
+        for (std::size_t i = 1; i < std::size(edges); ++i)
+            if (w < edges[i]) {
+                bucket = i - 1;
+                break;
+            }
+        h.counts[bucket] += 1;
+    }
+    return h;
+}
+
+inline std::string report_html(const Results& r) {
+    const Summary s = summarize(r);
+    const Scenario& sc = r.scenario;
+    std::vector<double> hours, queue, peak_queue, available, busy, staffed;
+    for (const IntervalRow& row : r.intervals) {
+        hours.push_back((row.start_seconds + sc.interval_minutes * 30) / 3600);
+        queue.push_back(row.mean_queue);
+        peak_queue.push_back(row.peak_queue);
+        available.push_back(row.mean_available_agents);
+        busy.push_back(row.mean_busy_slots);
+        staffed.push_back(row.mean_staffed_slots);
+    }
+    const double x_end = std::max(1.0, r.horizon_seconds / 3600);
+    std::vector<double> started, answered;
+    for (const IntervalRow& row : r.intervals) {
+        started.push_back(row.started);
+        answered.push_back(row.accepted);
+    }
+    const Histogram histogram = time_to_accept_histogram(r.waits);
+    std::vector<std::string> agent_names;
+    std::vector<double> occupancy;
+    for (const AgentResult& a : r.agents) {
+        agent_names.push_back(a.name);
+        occupancy.push_back(a.occupancy());
+    }
+
+    std::string html = R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>chatroute-sim report</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;max-width:900px;color:#1d2733;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:26px 0 8px}
+p.sub{color:#566;margin:0 0 16px}
+table{border-collapse:collapse;font-size:13px}td,th{padding:3px 14px 3px 0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
+.card{border:1px solid #d8dee6;border-radius:6px;padding:8px 12px;min-width:120px}
+.card b{display:block;font-size:20px}.card span{font-size:12px;color:#566}
+svg{display:block;margin:6px 0 4px}svg .title{font-size:14px;font-weight:600;fill:#1d2733}
+svg .tick{font-size:11px;fill:#566}svg .axis{font-size:12px;fill:#334}svg .legend{font-size:12px;fill:#334}
+svg .grid{stroke:#e6eaef;stroke-width:1}svg .frame{fill:none;stroke:#b8c2cc;stroke-width:1}
+</style></head><body>
+)";
+    html += "<h1>chatroute-sim: a simulated help-desk day</h1>\n";
+    html += fmt::format("<p class=\"sub\">{} h, {} spaces, {} agents, seed {}, traffic ×{}. Every chart comes from the "
+                        "engine's own events.</p>\n",
+                        sc.hours, sc.spaces.size(), sc.agent_count(), sc.seed, sc.traffic);
+    const auto card = [](const std::string& value, std::string_view label) {
+        return fmt::format("<div class=\"card\"><b>{}</b><span>{}</span></div>", value, label);
+    };
+    html += "<div class=\"cards\">";
+    html += card(fmt::format("{}", r.started), "conversations started");
+    html += card(percent(r.answered_share()), "answered");
+    html += card(human_duration(s.wait_p50), "time to accept, p50");
+    html += card(human_duration(s.wait_p90), "time to accept, p90");
+    html += card(fmt::format("{:.0f}", r.peak_queue), "peak queue");
+    html += card(percent(r.occupancy()), "agent occupancy");
+    html += "</div>\n";
+
+    html += "<h2>Queue and agents over time</h2>\n";
+    html += svg::line_chart("Queue length and available agents (mean per interval)", hours, x_end,
+                            {{"available agents", "#2f7ed8", available},
+                             {"queue length", "#d9534f", queue},
+                             {"peak queue", "#e8a09e", peak_queue, true}},
+                            "count");
+    html += svg::line_chart("Conversations started and answered per interval", hours, x_end,
+                            {{"started", "#7a5cc2", started}, {"answered", "#3a9d5d", answered}}, "conversations");
+    html += svg::line_chart("Agent slots: staffed and in use (mean per interval)", hours, x_end,
+                            {{"staffed slots", "#8c9aa8", staffed}, {"slots in use", "#e08a1e", busy}}, "slots");
+    html += "<h2>Time to accept</h2>\n";
+    html += svg::bar_chart("Time to accept, answered conversations", histogram.labels, histogram.counts, "conversations",
+                           "#2f7ed8", false, false);
+    html += "<h2>Occupancy per agent</h2>\n";
+    html += svg::bar_chart("Occupancy per agent (slot time used / slot time staffed)", agent_names, occupancy,
+                           "occupancy", "#e08a1e", true, true);
+    html += "<h2>Summary</h2>\n<pre>" + svg::escape(summary_text(r)) + "</pre>\n";
+    html += "</body></html>\n";
+    return html;
+}
+
+}  // namespace chatroute::sim
