@@ -1,0 +1,727 @@
+// chatroute's benchmark suite: throughput, per-command cost against scale, memory and
+// steady-state allocations, for the engine and for a naive router on the same workload.
+//
+//   chatroute_bench                 the full suite, then a summary table against the targets
+//   chatroute_bench --tiny          every benchmark once at a tiny size (CI: never rots)
+// plus every Google Benchmark flag (--benchmark_filter, --benchmark_min_time, ...).
+
+#include "alloc_counter.hpp"
+#include "workload.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chatroute::bench {
+namespace {
+
+// ---- One site per router type, kept while consecutive benchmarks share its shape ----
+
+template <class R>
+std::unique_ptr<Site<R>>& cached_site() {
+    static std::unique_ptr<Site<R>> site;
+    return site;
+}
+
+template <class R>
+Site<R>& site_for(const Shape& shape) {
+    auto& site = cached_site<R>();
+    if (!site || !(site->shape == shape)) {
+        site.reset();  // free the old one before building the next
+        site = build_site<R>(shape);
+    }
+    return *site;
+}
+
+// Runs a benchmark body; on failure the site is dropped and the run is marked as an error.
+template <class R, class F>
+void guarded(benchmark::State& state, F&& body) {
+    try {
+        body();
+    } catch (const std::exception& e) {
+        cached_site<R>().reset();
+        state.SkipWithError(e.what());
+    }
+}
+
+using SteadyClock = std::chrono::steady_clock;
+
+void finish(benchmark::State& state, std::uint64_t ops, std::uint64_t allocations) {
+    state.SetItemsProcessed(static_cast<std::int64_t>(ops));
+    state.counters["allocs/op"] = ops == 0 ? 0.0 : static_cast<double>(allocations) / static_cast<double>(ops);
+}
+
+// ---- Whole lifecycles ----
+
+template <class R>
+void bm_lifecycle(benchmark::State& state, Shape shape) {
+    guarded<R>(state, [&] {
+        Site<R>& site = site_for<R>(shape);
+        R& r = site.r();
+        for (int k = 0; k < 256; ++k, ++site.tick) lifecycle(r, site.space_for(site.tick), site.tick);  // warm-up
+        const std::uint64_t events = r.sink().events;
+        const AllocStats before = alloc_stats();
+        for (auto _ : state) {
+            lifecycle(r, site.space_for(site.tick), site.tick);
+            ++site.tick;
+        }
+        finish(state, state.iterations(), allocations_since(before));
+        state.counters["events/op"] =
+            static_cast<double>(r.sink().events - events) / static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
+    });
+}
+
+// ---- Commands that need a fresh conversation each: timed in batches ----
+//
+// prepare (untimed) -> act on a batch (timed by hand) -> clean up (untimed), so the site
+// is back where it was after every batch.
+
+// Up to 256 per batch, and never more than half the free slots, so every start is offered.
+std::size_t batch_size(const Shape& shape) {
+    const std::uint64_t free_agents = (shape.agents + shape.free_every - 1) / shape.free_every;
+    const std::uint64_t free_slots = free_agents * shape.limit - std::min(free_agents * shape.limit, shape.background);
+    return static_cast<std::size_t>(std::clamp<std::uint64_t>(free_slots / 2, 1, 256));
+}
+
+struct Batch {
+    explicit Batch(std::size_t n) : conversations(n), agents(n) {}
+    std::vector<ConversationId> conversations;
+    std::vector<AgentId> agents;
+};
+
+template <class R, class Prepare, class Act, class Cleanup>
+void batched(benchmark::State& state, Shape shape, Prepare prepare, Act act, Cleanup cleanup) {
+    guarded<R>(state, [&] {
+        Site<R>& site = site_for<R>(shape);
+        R& r = site.r();
+        const std::size_t batch = batch_size(shape);
+        Batch b(batch);
+        std::uint64_t ops = 0;
+        std::uint64_t allocations = 0;
+        for (auto _ : state) {
+            for (std::size_t k = 0; k < batch; ++k) prepare(site, r, b, k);
+            const AllocStats before = alloc_stats();
+            const auto t0 = SteadyClock::now();
+            for (std::size_t k = 0; k < batch; ++k) act(site, r, b, k);
+            const auto t1 = SteadyClock::now();
+            if (ops > 0) allocations += allocations_since(before);  // the first batch warms up
+            state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+            for (std::size_t k = 0; k < batch; ++k) cleanup(site, r, b, k);
+            ops += batch;
+        }
+        finish(state, ops, allocations);
+        state.counters["allocs/op"] = ops > batch ? static_cast<double>(allocations) / static_cast<double>(ops - batch) : 0.0;
+    });
+}
+
+template <class R>
+void start_one(Site<R>& site, R& r, Batch& b, std::size_t k) {
+    b.conversations[k] = must(r.start_conversation(site.space_for(site.tick++)), "start");
+}
+template <class R>
+void start_offered(Site<R>& site, R& r, Batch& b, std::size_t k) {
+    start_one(site, r, b, k);
+    b.agents[k] = offered(r, b.conversations[k]);
+}
+template <class R>
+void start_accepted(Site<R>& site, R& r, Batch& b, std::size_t k) {
+    start_offered(site, r, b, k);
+    must(r.accept(b.agents[k], b.conversations[k]), "accept");
+}
+template <class R>
+void close_one(Site<R>&, R& r, Batch& b, std::size_t k) {
+    close(r, b.conversations[k]);
+}
+template <class R>
+void nothing(Site<R>&, R&, Batch&, std::size_t) {}
+
+template <class R>
+void bm_start(benchmark::State& state, Shape shape) {
+    batched<R>(state, shape, nothing<R>, start_one<R>, close_one<R>);
+}
+
+template <class R>
+void bm_accept(benchmark::State& state, Shape shape) {
+    batched<R>(
+        state, shape, start_offered<R>,
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.accept(b.agents[k], b.conversations[k]), "accept"); },
+        close_one<R>);
+}
+
+template <class R>
+void bm_decline(benchmark::State& state, Shape shape) {
+    batched<R>(
+        state, shape, start_offered<R>,
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.decline(b.agents[k], b.conversations[k]), "decline"); },
+        close_one<R>);
+}
+
+template <class R>
+void bm_end(benchmark::State& state, Shape shape) {
+    batched<R>(
+        state, shape, start_accepted<R>,
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.end_by_agent(b.conversations[k], b.agents[k]), "end"); },
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.resolve(b.conversations[k], b.agents[k], "Done"), "resolve"); });
+}
+
+template <class R>
+void bm_resolve(benchmark::State& state, Shape shape) {
+    batched<R>(
+        state, shape,
+        [](Site<R>& site, R& r, Batch& b, std::size_t k) {
+            start_accepted(site, r, b, k);
+            must(r.end_by_agent(b.conversations[k], b.agents[k]), "end");
+        },
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.resolve(b.conversations[k], b.agents[k], "Done"), "resolve"); },
+        nothing<R>);
+}
+
+// ---- Commands on live conversations: steady, no setup per operation ----
+
+enum class Talk { message, typing, note };
+
+template <class R>
+void bm_talk(benchmark::State& state, Shape shape, Talk talk) {
+    guarded<R>(state, [&] {
+        Site<R>& site = site_for<R>(shape);
+        R& r = site.r();
+        if (site.background.empty()) throw std::runtime_error("no live conversations to talk in");
+        Rng rng;
+        for (std::size_t k = 0; k < site.background.size(); ++k)  // warm-up
+            must(r.customer_message(site.background[k], MessageRef{k}), "message");
+        const AllocStats before = alloc_stats();
+        std::uint64_t ops = 0;
+        for (auto _ : state) {
+            const std::size_t k = rng.below(site.background.size());
+            const ConversationId c = site.background[k];
+            const AgentId a = site.background_assignee[k];
+            switch (talk) {
+                case Talk::message:
+                    must((ops & 1) ? r.agent_message(c, a, MessageRef{ops}) : r.customer_message(c, MessageRef{ops}), "message");
+                    break;
+                case Talk::typing:
+                    must((ops & 1) ? r.agent_typing(c, a) : r.customer_typing(c), "typing");
+                    break;
+                case Talk::note: must(r.note(c, a, MessageRef{ops}), "note"); break;
+            }
+            ++ops;
+        }
+        finish(state, ops, allocations_since(before));
+    });
+}
+
+// Off then on again, in the agent's (first) space: two commands per iteration.
+template <class R>
+void bm_set_availability(benchmark::State& state, Shape shape) {
+    guarded<R>(state, [&] {
+        Site<R>& site = site_for<R>(shape);
+        R& r = site.r();
+        const AllocStats before = alloc_stats();
+        std::uint64_t i = 0;
+        for (auto _ : state) {
+            const std::uint64_t agent = i++ % site.agents.size();
+            const AgentId a = site.agents[agent];
+            const SpaceId s = site.spaces[agent % site.spaces.size()];
+            must(r.set_availability(a, s, false), "unavailable");
+            must(r.set_availability(a, s, true), "available");
+        }
+        finish(state, 2 * static_cast<std::uint64_t>(state.iterations()), allocations_since(before));
+    });
+}
+
+// ---- An offer-timeout storm: a burst of deadlines fired by one advance() ----
+//
+// Untimed: one conversation per agent (capped), offered round robin; 90% of the offers
+// are accepted, 10% left to expire. Timed: the clock moves 120 s and advance() fires every
+// missed offer: each agent turns unavailable, its conversation waits and is offered again.
+// Untimed: everything closed, the agents who missed made available again.
+
+template <class R>
+std::uint64_t storm_size(const Shape& shape) {
+    return std::min<std::uint64_t>(shape.agents, 100'000);
+}
+
+template <class R>
+void bm_storm(benchmark::State& state, Shape shape) {
+    guarded<R>(state, [&] {
+        Site<R>& site = site_for<R>(shape);
+        R& r = site.r();
+        const std::uint64_t size = storm_size<R>(shape);
+        std::vector<ConversationId> conversations(size);
+        std::vector<AgentId> missed;
+        std::uint64_t fired_total = 0;
+        std::uint64_t counted = 0;
+        std::uint64_t allocations = 0;
+        for (auto _ : state) {
+            missed.clear();
+            for (std::uint64_t k = 0; k < size; ++k) {
+                conversations[k] = must(r.start_conversation(site.space_for(site.tick++)), "start");
+                const AgentId a = offered(r, conversations[k]);
+                if (k % 10 == 0)
+                    missed.push_back(a);
+                else
+                    must(r.accept(a, conversations[k]), "accept");
+            }
+            r.clock().advance(120s);
+            const AllocStats before = alloc_stats();
+            const auto t0 = SteadyClock::now();
+            const std::size_t fired = must(r.advance(), "advance");
+            const auto t1 = SteadyClock::now();
+            if (fired_total > 0) {  // the first storm warms up
+                allocations += allocations_since(before);
+                counted += fired;
+            }
+            state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+            if (fired != missed.size()) throw std::runtime_error("storm fired an unexpected number of deadlines");
+            fired_total += fired;
+            for (const ConversationId c : conversations) close(r, c);
+            for (const AgentId a : missed) must(r.set_availability(a, all_spaces, true), "available");
+        }
+        finish(state, fired_total, allocations);
+        state.counters["allocs/op"] = counted == 0 ? 0.0 : static_cast<double>(allocations) / static_cast<double>(counted);
+    });
+}
+
+// ---- Memory: read from the phases of building a site ----
+
+template <class R>
+void bm_memory(benchmark::State& state, Shape shape) {
+    guarded<R>(state, [&] {
+        for (auto _ : state) {
+            Site<R>& site = site_for<R>(shape);
+            const auto per = [](std::int64_t bytes, std::uint64_t n) {
+                return n == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(n);
+            };
+            const std::uint64_t memberships = std::uint64_t{shape.agents} * shape.memberships;
+            state.counters["heap B/agent"] = per(site.after_agents.heap - site.after_spaces.heap, shape.agents);
+            state.counters["heap B/membership"] =
+                per(site.after_available.heap - site.after_agents.heap, memberships);
+            state.counters["heap B/conversation"] =
+                per(site.after_background.heap - site.after_available.heap, shape.background);
+            state.counters["usage B/agent"] = per(site.after_agents.usage - site.after_spaces.usage, shape.agents);
+            state.counters["usage B/membership"] =
+                per(site.after_available.usage - site.after_agents.usage, memberships);
+            state.counters["usage B/conversation"] =
+                per(site.after_background.usage - site.after_available.usage, shape.background);
+        }
+    });
+}
+
+// ---- What ran, for the summary ----
+
+struct Meta {
+    std::string series;   // agents, spaces, conversations, loaded, memory
+    std::string command;  // lifecycle, start, ...
+    std::string router;   // ours, naive
+    std::uint64_t size = 0;
+};
+
+std::map<std::string, Meta>& registry() {
+    static std::map<std::string, Meta> metas;
+    return metas;
+}
+
+struct Outcome {
+    double ns_per_op = 0;
+    std::map<std::string, double> counters;
+    bool error = false;
+    std::string message;
+};
+
+std::map<std::string, Outcome>& results() {
+    static std::map<std::string, Outcome> all;
+    return all;
+}
+
+class Collector : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const Run& run : runs) {
+            if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
+            Outcome result;
+            result.error = run.error_occurred;
+            result.message = run.error_message;
+            for (const auto& [name, counter] : run.counters) result.counters[name] = counter.value;
+            const auto rate = run.counters.find("items_per_second");
+            if (rate != run.counters.end() && rate->second.value > 0) result.ns_per_op = 1e9 / rate->second.value;
+            results()[run.run_name.function_name] = result;
+        }
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+// ---- Registration ----
+
+std::string size_label(std::uint64_t n) {
+    if (n >= 1000 && n % 1000 == 0) {
+        int power = 0;
+        std::uint64_t m = n;
+        while (m % 10 == 0) {
+            m /= 10;
+            ++power;
+        }
+        if (m == 1) return "1e" + std::to_string(power);
+    }
+    return std::to_string(n);
+}
+
+using Body = std::function<void(benchmark::State&)>;
+
+benchmark::internal::Benchmark* add(const Meta& meta, Body body) {
+    const std::string name = meta.series + "/" + meta.command + "/" + meta.router + "/" + size_label(meta.size);
+    registry()[name] = meta;
+    return benchmark::RegisterBenchmark(name.c_str(), [body](benchmark::State& state) { body(state); });
+}
+
+template <class R>
+void add_commands(const std::string& series, const std::string& router, std::uint64_t size, const Shape& shape,
+                  const std::vector<std::string>& commands, bool tiny) {
+    for (const std::string& command : commands) {
+        const Meta meta{series, command, router, size};
+        benchmark::internal::Benchmark* b = nullptr;
+        if (command == "lifecycle") b = add(meta, [shape](auto& s) { bm_lifecycle<R>(s, shape); });
+        if (command == "start") b = add(meta, [shape](auto& s) { bm_start<R>(s, shape); })->UseManualTime();
+        if (command == "accept") b = add(meta, [shape](auto& s) { bm_accept<R>(s, shape); })->UseManualTime();
+        if (command == "decline") b = add(meta, [shape](auto& s) { bm_decline<R>(s, shape); })->UseManualTime();
+        if (command == "end") b = add(meta, [shape](auto& s) { bm_end<R>(s, shape); })->UseManualTime();
+        if (command == "resolve") b = add(meta, [shape](auto& s) { bm_resolve<R>(s, shape); })->UseManualTime();
+        if (command == "message") b = add(meta, [shape](auto& s) { bm_talk<R>(s, shape, Talk::message); });
+        if (command == "typing") b = add(meta, [shape](auto& s) { bm_talk<R>(s, shape, Talk::typing); });
+        if (command == "note") b = add(meta, [shape](auto& s) { bm_talk<R>(s, shape, Talk::note); });
+        if (command == "set_availability") b = add(meta, [shape](auto& s) { bm_set_availability<R>(s, shape); });
+        if (command == "storm") {
+            const std::uint64_t fired = std::max<std::uint64_t>(1, storm_size<R>(shape) / 10);
+            const auto iterations = static_cast<benchmark::IterationCount>(
+                tiny ? 2 : std::clamp<std::uint64_t>(100'000 / fired, 3, 500));
+            b = add(meta, [shape](auto& s) { bm_storm<R>(s, shape); })->UseManualTime()->Iterations(iterations);
+        }
+        if (command == "memory") b = add(meta, [shape](auto& s) { bm_memory<R>(s, shape); })->Iterations(1);
+        if (b == nullptr) throw std::logic_error("unknown command " + command);
+        b->Unit(benchmark::kNanosecond);
+    }
+}
+
+struct SizePlan {
+    std::vector<std::uint64_t> agents, agents_naive, spaces, conversations, conversations_naive, loaded, memory_agents;
+};
+
+const std::vector<std::string> all_commands{"lifecycle", "start", "accept", "decline", "message", "typing",
+                                            "note", "set_availability", "end", "resolve", "storm"};
+
+Shape agents_shape(std::uint64_t agents) {
+    return Shape{static_cast<std::uint32_t>(agents), 100, 1, 3, 1, std::min<std::uint64_t>(agents, 1024)};
+}
+Shape spaces_shape(std::uint64_t spaces, std::uint64_t agents) {
+    return Shape{static_cast<std::uint32_t>(agents), static_cast<std::uint32_t>(spaces), 1, 3, 1,
+                 std::min<std::uint64_t>(agents, 1024)};
+}
+Shape conversations_shape(std::uint64_t conversations, std::uint32_t agents) {
+    return Shape{agents, 100, 1, static_cast<std::uint32_t>(conversations / agents + 3), 1, conversations};
+}
+Shape loaded_shape(std::uint64_t agents, std::uint32_t spaces) {
+    return Shape{static_cast<std::uint32_t>(agents), spaces, 1, 3, 100, 0};
+}
+Shape memory_agents_shape(std::uint64_t agents) { return Shape{static_cast<std::uint32_t>(agents), 100, 4, 3, 1, 0}; }
+
+void register_all(bool tiny) {
+    SizePlan plan;
+    std::uint32_t spaces_agents = 100'000, conversation_agents = 10'000, loaded_spaces = 100;
+    if (tiny) {
+        plan = {{100}, {100}, {1, 10}, {1000}, {1000}, {1000}, {1000}};
+        spaces_agents = 100;
+        conversation_agents = 100;
+        loaded_spaces = 10;
+    } else {
+        plan.agents = {100, 1'000, 10'000, 100'000, 1'000'000};
+        plan.agents_naive = {100, 1'000, 10'000, 100'000, 1'000'000};
+        plan.spaces = {1, 10, 100, 1'000, 10'000, 100'000};
+        plan.conversations = {1'000, 10'000, 100'000, 1'000'000, 10'000'000};
+        plan.conversations_naive = {1'000, 10'000, 100'000, 1'000'000};
+        plan.loaded = {10'000, 100'000};
+        plan.memory_agents = {1'000, 10'000, 100'000, 1'000'000};
+    }
+    // Agents: 100 spaces, one role each, limit 3, every agent idle, up to 1,024 live chats.
+    for (std::uint64_t n : plan.agents) add_commands<Ours>("agents", "ours", n, agents_shape(n), all_commands, tiny);
+    for (std::uint64_t n : plan.agents_naive)
+        add_commands<Naive>("agents", "naive", n, agents_shape(n), all_commands, tiny);
+    // Peak hour: 99% of the agents at their limit, so eligible agents are sparse.
+    const std::vector<std::string> loaded_commands{"lifecycle", "start", "accept", "decline", "set_availability"};
+    for (std::uint64_t n : plan.loaded) {
+        add_commands<Ours>("loaded", "ours", n, loaded_shape(n, loaded_spaces), loaded_commands, tiny);
+        add_commands<Naive>("loaded", "naive", n, loaded_shape(n, loaded_spaces), loaded_commands, tiny);
+    }
+    // Spaces: a fixed number of agents spread over 1 .. 1e5 spaces.
+    const std::vector<std::string> spaces_commands{"lifecycle", "start", "accept", "decline", "message",
+                                                   "set_availability", "resolve", "storm"};
+    for (std::uint64_t n : plan.spaces)
+        add_commands<Ours>("spaces", "ours", n, spaces_shape(n, spaces_agents), spaces_commands, tiny);
+    // Live conversations: accepted and active, spread over the agents.
+    const std::vector<std::string> conversation_commands{"memory", "lifecycle", "start", "accept", "message",
+                                                         "note", "end", "resolve", "storm"};
+    for (std::uint64_t n : plan.conversations)
+        add_commands<Ours>("conversations", "ours", n, conversations_shape(n, conversation_agents),
+                           conversation_commands, tiny);
+    for (std::uint64_t n : plan.conversations_naive)
+        add_commands<Naive>("conversations", "naive", n, conversations_shape(n, conversation_agents),
+                            {"memory", "lifecycle", "message"}, tiny);
+    // Memory per agent and per membership: four roles each in 100 spaces.
+    for (std::uint64_t n : plan.memory_agents) {
+        add_commands<Ours>("agents", "ours", n, memory_agents_shape(n), {"memory"}, tiny);
+        add_commands<Naive>("agents", "naive", n, memory_agents_shape(n), {"memory"}, tiny);
+    }
+}
+
+// ---- The summary ----
+
+std::optional<Outcome> find(const std::string& series, const std::string& command, const std::string& router,
+                           std::uint64_t size) {
+    const auto it = results().find(series + "/" + command + "/" + router + "/" + size_label(size));
+    if (it == results().end() || it->second.error) return std::nullopt;
+    return it->second;
+}
+
+std::string fixed(double v, int decimals = 1) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, v);
+    return text;
+}
+
+std::vector<std::uint64_t> sizes_of(const std::string& series, const std::string& router = "ours",
+                                    const std::string& command = "") {
+    std::vector<std::uint64_t> sizes;
+    for (const auto& [name, meta] : registry())
+        if (meta.series == series && meta.router == router && (command.empty() || meta.command == command) &&
+            meta.command != "memory")
+            sizes.push_back(meta.size);
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    return sizes;
+}
+
+std::vector<std::string> commands_of(const std::string& series) {
+    std::vector<std::string> commands;
+    for (const std::string& c : all_commands)
+        for (const auto& [name, meta] : registry())
+            if (meta.series == series && meta.command == c) {
+                commands.push_back(c);
+                break;
+            }
+    return commands;
+}
+
+// ns per operation: rows are commands, columns sizes; the last column is largest/smallest
+// (or, with `against`, the cost at the largest size over the cost at `against`).
+void scaling_table(const std::string& series, const std::string& title, std::optional<std::uint64_t> against) {
+    const std::vector<std::uint64_t> sizes = sizes_of(series);
+    if (sizes.empty()) return;
+    std::printf("\n%s: ns per operation (ours)\n%-18s", title.c_str(), "command");
+    for (std::uint64_t n : sizes) std::printf("%10s", size_label(n).c_str());
+    const std::uint64_t base = against && std::find(sizes.begin(), sizes.end(), *against) != sizes.end() ? *against : sizes.front();
+    std::printf("   %s/%s\n", size_label(sizes.back()).c_str(), size_label(base).c_str());
+    for (const std::string& command : commands_of(series)) {
+        std::printf("%-18s", command.c_str());
+        for (std::uint64_t n : sizes) {
+            const auto r = find(series, command, "ours", n);
+            std::printf("%10s", r ? fixed(r->ns_per_op).c_str() : "-");
+        }
+        const auto lo = find(series, command, "ours", base);
+        const auto hi = find(series, command, "ours", sizes.back());
+        std::printf("   %s\n", lo && hi ? (fixed(hi->ns_per_op / lo->ns_per_op, 2) + "x").c_str() : "-");
+    }
+}
+
+void naive_table(const std::string& series, const std::string& title) {
+    const std::vector<std::uint64_t> sizes = sizes_of(series, "naive");
+    if (sizes.empty()) return;
+    std::printf("\n%s: naive/ours cost ratio (higher is better for ours)\n%-18s", title.c_str(), "command");
+    for (std::uint64_t n : sizes) std::printf("%10s", size_label(n).c_str());
+    std::printf("\n");
+    for (const std::string& command : commands_of(series)) {
+        if (command == "memory") continue;
+        std::printf("%-18s", command.c_str());
+        for (std::uint64_t n : sizes) {
+            const auto ours = find(series, command, "ours", n);
+            const auto naive = find(series, command, "naive", n);
+            std::printf("%10s", ours && naive ? (fixed(naive->ns_per_op / ours->ns_per_op) + "x").c_str() : "-");
+        }
+        std::printf("\n");
+    }
+}
+
+double counter(const std::optional<Outcome>& r, const std::string& name) {
+    if (!r) return NAN;
+    const auto it = r->counters.find(name);
+    return it == r->counters.end() ? NAN : it->second;
+}
+
+void memory_table() {
+    std::printf("\nMemory (heap: bytes the allocator handed out, per unit; usage: engine.memory_usage())\n");
+    std::printf("%-32s%14s%14s%14s%14s\n", "shape", "heap ours", "usage ours", "heap naive", "naive/ours");
+    for (const auto& [name, meta] : registry()) {
+        if (meta.command != "memory" || meta.router != "ours") continue;
+        const auto ours = find(meta.series, "memory", "ours", meta.size);
+        const auto naive = find(meta.series, "memory", "naive", meta.size);
+        const std::vector<std::string> units =
+            meta.series == "agents" ? std::vector<std::string>{"agent", "membership"} : std::vector<std::string>{"conversation"};
+        for (const std::string& unit : units) {
+            const double h = counter(ours, "heap B/" + unit);
+            const double u = counter(ours, "usage B/" + unit);
+            const double n = counter(naive, "heap B/" + unit);
+            std::printf("%-32s%14s%14s%14s%14s\n", ("B/" + unit + " @ " + size_label(meta.size) + " " + meta.series).c_str(),
+                        fixed(h).c_str(), fixed(u).c_str(), std::isnan(n) ? "-" : fixed(n).c_str(),
+                        std::isnan(n) ? "-" : (fixed(n / h) + "x").c_str());
+        }
+    }
+}
+
+void targets_table() {
+    std::printf("\nTargets\n%-64s%16s%12s%8s\n", "target", "measured", "goal", "met");
+    const auto row = [](const std::string& what, double measured, const std::string& shown, const std::string& goal,
+                        bool met) {
+        std::printf("%-64s%16s%12s%8s\n", what.c_str(), std::isnan(measured) ? "-" : shown.c_str(), goal.c_str(),
+                    std::isnan(measured) ? "?" : (met ? "yes" : "NO"));
+    };
+    // Throughput.
+    for (const std::string& series : {std::string("agents"), std::string("loaded")}) {
+        const auto r = find(series, "lifecycle", "ours", 10'000);
+        const double per_second = r ? 1e9 / r->ns_per_op : NAN;
+        row("lifecycles/s, 1e4 agents in 100 spaces (" + std::string(series == "agents" ? "idle" : "99% busy") + ")",
+            per_second, fixed(per_second / 1e6, 2) + "M", ">= 2.00M", per_second >= 2e6);
+    }
+    // Scaling: 1e6 agents over 1e3 agents, worst command.
+    double worst = NAN;
+    std::string worst_command;
+    for (const std::string& command : commands_of("agents")) {
+        const auto lo = find("agents", command, "ours", 1'000);
+        const auto hi = find("agents", command, "ours", 1'000'000);
+        if (!lo || !hi) continue;
+        const double ratio = hi->ns_per_op / lo->ns_per_op;
+        if (std::isnan(worst) || ratio > worst) {
+            worst = ratio;
+            worst_command = command;
+        }
+    }
+    row("cost at 1e6 agents / at 1e3, worst command (" + worst_command + ")", worst, fixed(worst, 2) + "x", "<= 3x",
+        worst <= 3);
+    // Against the naive router at 1e5 agents.
+    for (const std::string& series : {std::string("agents"), std::string("loaded")}) {
+        double least = NAN;
+        std::string least_command;
+        for (const std::string& command : commands_of(series)) {
+            const auto ours = find(series, command, "ours", 100'000);
+            const auto naive = find(series, command, "naive", 100'000);
+            if (!ours || !naive) continue;
+            const double ratio = naive->ns_per_op / ours->ns_per_op;
+            if (std::isnan(least) || ratio < least) {
+                least = ratio;
+                least_command = command;
+            }
+        }
+        const auto ours = find(series, "lifecycle", "ours", 100'000);
+        const auto naive = find(series, "lifecycle", "naive", 100'000);
+        const double lifecycle = ours && naive ? naive->ns_per_op / ours->ns_per_op : NAN;
+        const std::string label = series == "agents" ? "idle" : "99% busy";
+        row("naive/ours at 1e5 agents, lifecycle (" + label + ")", lifecycle, fixed(lifecycle) + "x", ">= 50x",
+            lifecycle >= 50);
+        row("naive/ours at 1e5 agents, least command (" + label + ": " + least_command + ")", least,
+            fixed(least) + "x", ">= 50x", least >= 50);
+    }
+    // Memory.
+    double per_conversation = NAN;
+    std::uint64_t conversations_at = 0;
+    for (std::uint64_t n : sizes_of("conversations", "ours", "")) {
+        const double v = counter(find("conversations", "memory", "ours", n), "heap B/conversation");
+        if (!std::isnan(v) && (std::isnan(per_conversation) || v > per_conversation)) {
+            per_conversation = v;
+            conversations_at = n;
+        }
+    }
+    row("heap bytes per live conversation (worst size: " + size_label(conversations_at) + ")", per_conversation,
+        fixed(per_conversation), "<= 256", per_conversation <= 256);
+    double per_agent = NAN, per_membership = NAN;
+    std::uint64_t agents_at = 0;
+    for (const auto& [name, meta] : registry()) {
+        if (meta.command != "memory" || meta.series != "agents" || meta.router != "ours") continue;
+        const auto r = find("agents", "memory", "ours", meta.size);
+        const double a = counter(r, "heap B/agent"), m = counter(r, "heap B/membership");
+        if (std::isnan(per_agent) || a > per_agent) {
+            per_agent = a;
+            agents_at = meta.size;
+        }
+        if (std::isnan(per_membership) || m > per_membership) per_membership = m;
+    }
+    row("heap bytes per agent (worst size: " + size_label(agents_at) + ")", per_agent, fixed(per_agent), "<= 128",
+        per_agent <= 128);
+    row("heap bytes per agent-space membership (worst size)", per_membership, fixed(per_membership), "<= 32",
+        per_membership <= 32);
+    // Allocations in steady state.
+    for (const char* command : {"message", "typing", "note", "start", "decline", "storm", "lifecycle"}) {
+        double most = NAN;
+        for (const auto& [name, meta] : registry()) {
+            if (meta.router != "ours" || meta.command != command) continue;
+            const double v = counter(find(meta.series, command, "ours", meta.size), "allocs/op");
+            if (!std::isnan(v) && (std::isnan(most) || v > most)) most = v;
+        }
+        const std::string what = std::string(command) == "start"     ? "start (offers)"
+                                 : std::string(command) == "decline" ? "decline (re-offers)"
+                                 : std::string(command) == "storm"   ? "offer timeouts (re-offers)"
+                                                                     : std::string(command);
+        row("allocations per op, worst size: " + what, most, fixed(most, 3), "0", most == 0);
+    }
+}
+
+void print_summary() {
+    std::printf("\n================================ summary ================================\n");
+    targets_table();
+    scaling_table("agents", "Agents (100 spaces, 1 role each, idle)", 1'000);
+    scaling_table("loaded", "Agents at peak (99% at their limit)", std::nullopt);
+    scaling_table("spaces", "Spaces (agents fixed, 1 role each)", std::nullopt);
+    scaling_table("conversations", "Live conversations", std::nullopt);
+    naive_table("agents", "Agents (idle)");
+    naive_table("loaded", "Agents at peak (99% busy)");
+    naive_table("conversations", "Live conversations");
+    memory_table();
+    std::vector<std::string> errors;
+    for (const auto& [name, result] : results())
+        if (result.error) errors.push_back(name + ": " + result.message);
+    if (!errors.empty()) {
+        std::printf("\nFAILED benchmarks\n");
+        for (const std::string& e : errors) std::printf("  %s\n", e.c_str());
+    }
+    std::fflush(stdout);
+}
+
+}  // namespace
+}  // namespace chatroute::bench
+
+int main(int argc, char** argv) {
+    bool tiny = false;
+    std::vector<char*> args;
+    for (int i = 0; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--tiny") == 0)
+            tiny = true;
+        else
+            args.push_back(argv[i]);
+    }
+    int count = static_cast<int>(args.size());
+    benchmark::Initialize(&count, args.data());
+    if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
+    chatroute::bench::register_all(tiny);
+    chatroute::bench::Collector collector;
+    benchmark::RunSpecifiedBenchmarks(&collector);
+    benchmark::Shutdown();
+    chatroute::bench::print_summary();
+    for (const auto& [name, result] : chatroute::bench::results())
+        if (result.error) return 1;
+    return 0;
+}
