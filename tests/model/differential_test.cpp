@@ -1,0 +1,487 @@
+// Differential test: the engine and the reference model run side by side on one random
+// command stream; after every command their results, their exact event sequences, their
+// next deadlines and their answers to queries must agree, and the engine's invariants hold.
+//
+// CI mode: CHATROUTE_MODEL_SEEDS seeds (default 1000) × CHATROUTE_MODEL_COMMANDS commands
+// (default 2000), seeds 1..N. Long mode: CHATROUTE_MODEL_SECONDS=600 runs random seeds for
+// that long. One seed: CHATROUTE_MODEL_SEED=1234. On a mismatch the test prints the seed,
+// the command index and both event streams, shrinks the stream and writes the smallest
+// failing one as a SPEC §10 scenario (JSON Lines) to CHATROUTE_MODEL_OUT (default: the
+// working directory), printing its path.
+
+#include "generator.hpp"
+#include "reference_model.hpp"
+
+#include <chatroute/chatroute.hpp>
+#include <chatroute/format.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace chatroute::model {
+namespace {
+
+using EngineType = Engine<ManualClock&, RecordingSink&>;
+
+// A handle nobody issued: out of range for both (and a foreign tag for the engine).
+constexpr std::uint32_t unknown_index = 1'000'000;
+
+// One side of the comparison: the engine or the model, with its own clock, sink and the
+// host's name table (name ↔ that side's handles).
+template <class Target>
+struct Side {
+    ManualClock clock;
+    RecordingSink sink;
+    Target target{clock, sink};
+
+    std::unordered_map<std::string, SpaceId> space_by_name;
+    std::unordered_map<std::string, AgentId> agent_by_name;
+    std::unordered_map<std::string, ConversationId> conversation_by_name;
+    std::unordered_map<std::uint64_t, std::string> space_names, agent_names, conversation_names;
+    // Names in creation order: the model's handle index is the position here.
+    std::vector<std::string> spaces, agents, conversations;
+
+    [[nodiscard]] SpaceId space(const std::string& name) const {
+        auto it = space_by_name.find(name);
+        return it != space_by_name.end() ? it->second : SpaceId{unknown_index, 0};
+    }
+    [[nodiscard]] AgentId agent(const std::string& name) const {
+        auto it = agent_by_name.find(name);
+        return it != agent_by_name.end() ? it->second : AgentId{unknown_index, 0};
+    }
+    [[nodiscard]] ConversationId conversation(const std::string& name) const {
+        auto it = conversation_by_name.find(name);
+        return it != conversation_by_name.end() ? it->second : ConversationId{unknown_index, 0};
+    }
+
+    // How a value in an event reads, handles by the host's names.
+    template <class V>
+    [[nodiscard]] std::string show(const V& value) const {
+        const auto named = [](const auto& table, std::uint64_t bits, std::uint32_t index) {
+            auto it = table.find(bits);
+            return it != table.end() ? it->second : fmt::format("?{}", index);
+        };
+        if constexpr (std::is_same_v<V, SpaceId>) {
+            return named(space_names, value.bits(), value.index);
+        } else if constexpr (std::is_same_v<V, AgentId>) {
+            return named(agent_names, value.bits(), value.index);
+        } else if constexpr (std::is_same_v<V, ConversationId>) {
+            return named(conversation_names, value.bits(), value.index);
+        } else if constexpr (std::is_same_v<V, std::string_view>) {
+            return fmt::format("'{}'", value);
+        } else if constexpr (requires { to_string(value); }) {
+            return std::string(to_string(value));
+        } else {
+            return fmt::format("{}", value);
+        }
+    }
+
+    [[nodiscard]] std::string describe(const Event& event) const {
+        return std::visit(
+            [&](const auto& e) {
+                std::string text = fmt::format("{}{{at={}", e.name, e.at);
+                e.fields([&](std::string_view key, const auto& value) { text += fmt::format(", {}={}", key, show(value)); });
+                if constexpr (requires { e.ref; }) text += fmt::format(", ref={}", e.ref.value);
+                return text + "}";
+            },
+            event);
+    }
+
+    std::vector<std::string> take_events() {
+        std::vector<std::string> lines;
+        lines.reserve(sink.events.size());
+        for (const Event& event : sink.events) lines.push_back(describe(event));
+        sink.events.clear();
+        return lines;
+    }
+
+    template <class T>
+    static std::string outcome(const Result<T>& result) {
+        if (!result) return fmt::format("error {}", to_string(result.error()));
+        return "ok";
+    }
+
+    // Runs one command; returns its outcome as text ("ok", "error no_offer", "ok fired=3").
+    std::string apply(const Command& cmd) {
+        clock.set(cmd.at);
+        Target& t = target;
+        switch (cmd.op) {
+        case Op::site: return outcome(t.update_site(cmd.site));
+        case Op::add_space: {
+            auto r = t.add_space(cmd.space_settings);
+            if (r) bind(cmd.space, *r, space_by_name, space_names, spaces);
+            return outcome(r);
+        }
+        case Op::enable_chat: return outcome(t.enable_chat(space(cmd.space)));
+        case Op::disable_chat: return outcome(t.disable_chat(space(cmd.space)));
+        case Op::add_agent: {
+            auto r = t.add_agent(cmd.agent_settings);
+            if (r) bind(cmd.agent, *r, agent_by_name, agent_names, agents);
+            return outcome(r);
+        }
+        case Op::set_limit: return outcome(t.set_limit(agent(cmd.agent), cmd.limit));
+        case Op::grant_role: return outcome(t.grant_role(agent(cmd.agent), space(cmd.space)));
+        case Op::revoke_role: return outcome(t.revoke_role(agent(cmd.agent), space(cmd.space)));
+        case Op::set_availability:
+            if (cmd.space == "*") return outcome(t.set_availability(agent(cmd.agent), all_spaces, cmd.flag));
+            return outcome(t.set_availability(agent(cmd.agent), space(cmd.space), cmd.flag));
+        case Op::start_conversation: {
+            auto r = t.start_conversation(space(cmd.space), cmd.flag);
+            if (r) bind(cmd.conversation, *r, conversation_by_name, conversation_names, conversations);
+            return outcome(r);
+        }
+        case Op::accept: return outcome(t.accept(agent(cmd.agent), conversation(cmd.conversation)));
+        case Op::decline: return outcome(t.decline(agent(cmd.agent), conversation(cmd.conversation)));
+        case Op::message:
+            if (cmd.party == Party::customer) return outcome(t.customer_message(conversation(cmd.conversation), cmd.ref));
+            return outcome(t.agent_message(conversation(cmd.conversation), agent(cmd.agent), cmd.ref));
+        case Op::typing:
+            if (cmd.party == Party::customer) return outcome(t.customer_typing(conversation(cmd.conversation)));
+            return outcome(t.agent_typing(conversation(cmd.conversation), agent(cmd.agent)));
+        case Op::note: return outcome(t.note(conversation(cmd.conversation), agent(cmd.agent), cmd.ref));
+        case Op::follow_up: return outcome(t.follow_up(conversation(cmd.conversation), agent(cmd.agent)));
+        case Op::end:
+            if (cmd.party == Party::customer) return outcome(t.end_by_customer(conversation(cmd.conversation)));
+            return outcome(t.end_by_agent(conversation(cmd.conversation), agent(cmd.agent)));
+        case Op::resolve:
+            return outcome(t.resolve(conversation(cmd.conversation), agent(cmd.agent), cmd.resolution));
+        case Op::tick: {
+            auto r = t.advance();
+            return r ? fmt::format("ok fired={}", *r) : outcome(r);
+        }
+        }
+        return "unreachable";
+    }
+
+private:
+    template <class Handle>
+    static void bind(const std::string& name, Handle handle, std::unordered_map<std::string, Handle>& by_name,
+                     std::unordered_map<std::uint64_t, std::string>& names, std::vector<std::string>& ordered) {
+        by_name.emplace(name, handle);
+        names.emplace(handle.bits(), name);
+        ordered.push_back(name);
+    }
+};
+
+struct Failure {
+    std::size_t index = 0;   // of the failing command
+    std::string kind;        // result, events, deadline, query, invariant
+    std::string detail;
+    std::string engine_outcome, model_outcome;
+    std::vector<std::string> engine_events, model_events;
+
+    [[nodiscard]] std::string signature(const std::vector<Command>& commands) const {
+        return fmt::format("{}/{}", kind, to_string(commands[index].op));
+    }
+};
+
+std::string optional_time(const std::optional<time_point>& t) { return t ? fmt::format("{}", *t) : "none"; }
+
+// The engine and the model together.
+struct Pair {
+    Side<EngineType> engine;
+    Side<ReferenceModel> model;
+    std::map<std::string, std::size_t>* stats = nullptr;  // what the streams exercised
+
+    [[nodiscard]] World world() const {
+        return World{model.target, model.spaces, model.agents, model.conversations};
+    }
+
+    // Runs one command on both; the first disagreement, if any.
+    std::optional<Failure> step(const Command& cmd, std::size_t index) {
+        Failure f;
+        f.index = index;
+        f.engine_outcome = engine.apply(cmd);
+        f.model_outcome = model.apply(cmd);
+        f.engine_events = engine.take_events();
+        f.model_events = model.take_events();
+        if (stats != nullptr) {
+            ++(*stats)[fmt::format("{} -> {}", to_string(cmd.op), f.model_outcome)];
+            for (const auto& line : f.model_events) ++(*stats)["event " + line.substr(0, line.find('{'))];
+        }
+        if (f.engine_outcome != f.model_outcome) {
+            f.kind = "result";
+            return f;
+        }
+        if (f.engine_events != f.model_events) {
+            f.kind = "events";
+            return f;
+        }
+        if (auto broken = engine.target.check_invariants()) {
+            f.kind = "invariant";
+            f.detail = *broken;
+            return f;
+        }
+        const auto e_next = engine.target.next_deadline();
+        const auto m_next = model.target.next_deadline();
+        if (e_next != m_next) {
+            f.kind = "deadline";
+            f.detail = fmt::format("next_deadline: engine {}, model {}", optional_time(e_next), optional_time(m_next));
+            return f;
+        }
+        if (auto diff = compare_queries(cmd)) {
+            f.kind = "query";
+            f.detail = *diff;
+            return f;
+        }
+        return std::nullopt;
+    }
+
+    template <class T>
+    static std::string text(const Result<T>& r) {
+        if (!r) return fmt::format("error {}", to_string(r.error()));
+        if constexpr (std::is_same_v<T, bool>) return *r ? "true" : "false";
+        else return std::string(to_string(*r));
+    }
+
+    std::string engine_agent(const Result<std::optional<AgentId>>& r) const {
+        if (!r) return fmt::format("error {}", to_string(r.error()));
+        return *r ? engine.show(**r) : "none";
+    }
+    std::string model_agent(const Result<std::optional<AgentId>>& r) const {
+        if (!r) return fmt::format("error {}", to_string(r.error()));
+        return *r ? model.show(**r) : "none";
+    }
+
+    // The state both can be asked about.
+    std::optional<std::string> compare_queries(const Command& cmd) const {
+        const EngineType& e = engine.target;
+        const ReferenceModel& m = model.target;
+        if (e.plan() != m.plan()) return "plan";
+        if (e.missed_offer_scope() != m.missed_offer_scope()) return "missed_offer_scope";
+        if (std::int64_t{e.default_limit()} != m.default_limit()) return "default_limit";
+        if (e.workflow().resolutions != m.workflow().resolutions ||
+            e.workflow().unanswered_resolution != m.workflow().unanswered_resolution ||
+            e.workflow().status_names != m.workflow().status_names)
+            return "workflow";
+        if (e.agent_count() != m.agent_count() || e.space_count() != m.space_count()) return "counts";
+        if (e.live_conversations() != m.live_conversations())
+            return fmt::format("live_conversations: engine {}, model {}", e.live_conversations(), m.live_conversations());
+        if (e.now() != m.now()) return fmt::format("now: engine {}, model {}", e.now(), m.now());
+        for (const std::string& s : model.spaces) {
+            if (text(e.chat_enabled(engine.space(s))) != text(m.chat_enabled(model.space(s))))
+                return fmt::format("chat_enabled({})", s);
+        }
+        for (const std::string& a : model.agents) {
+            const auto el = e.load(engine.agent(a));
+            const auto ml = m.load(model.agent(a));
+            if (!el || !ml) return fmt::format("load({}) failed", a);
+            if (std::int64_t{el->assigned} != ml->assigned || std::int64_t{el->pending} != ml->pending ||
+                std::int64_t{el->limit} != ml->limit)
+                return fmt::format("load({}): engine {}/{}/{}, model {}/{}/{} (assigned/pending/limit)", a, el->assigned,
+                                   el->pending, el->limit, ml->assigned, ml->pending, ml->limit);
+            for (const std::string& s : model.spaces) {
+                if (text(e.has_role(engine.agent(a), engine.space(s))) != text(m.has_role(model.agent(a), model.space(s))))
+                    return fmt::format("has_role({}, {})", a, s);
+                if (text(e.available(engine.agent(a), engine.space(s))) != text(m.available(model.agent(a), model.space(s))))
+                    return fmt::format("available({}, {})", a, s);
+            }
+        }
+        const auto conversation = [&](const std::string& c) -> std::optional<std::string> {
+            const auto ec = engine.conversation(c);
+            const auto mc = model.conversation(c);
+            const std::string es = text(e.status(ec)), ms = text(m.status(mc));
+            if (es != ms) return fmt::format("status({}): engine {}, model {}", c, es, ms);
+            // SPEC says nothing of who a closed work item's assignee was (the engine forgets).
+            if (ms == "closed") return std::nullopt;
+            const std::string ea = engine_agent(e.assignee(ec)), ma = model_agent(m.assignee(mc));
+            if (ea != ma) return fmt::format("assignee({}): engine {}, model {}", c, ea, ma);
+            const std::string eo = engine_agent(e.offered_to(ec)), mo = model_agent(m.offered_to(mc));
+            if (eo != mo) return fmt::format("offered_to({}): engine {}, model {}", c, eo, mo);
+            return std::nullopt;
+        };
+        for (std::size_t i = 0; i < model.conversations.size(); ++i) {
+            const auto status = m.status(ConversationId{static_cast<std::uint32_t>(i), 0});
+            if (status && *status != Status::closed)
+                if (auto diff = conversation(model.conversations[i])) return diff;
+        }
+        if (!cmd.conversation.empty())
+            if (auto diff = conversation(cmd.conversation)) return diff;
+        return std::nullopt;
+    }
+};
+
+// ---- Bookkeeping for a crash inside the engine (an assert) ----
+volatile std::sig_atomic_t current_seed_low = 0;
+volatile std::sig_atomic_t current_index = 0;
+std::uint64_t current_seed = 0;
+
+extern "C" void on_abort(int) {
+    char buffer[128];
+    const int n = std::snprintf(buffer, sizeof buffer, "\nchatroute model test aborted: seed %llu, command %d\n",
+                                static_cast<unsigned long long>(current_seed), static_cast<int>(current_index));
+    if (n > 0) [[maybe_unused]] auto ignored = ::write(2, buffer, static_cast<std::size_t>(n));
+    std::signal(SIGABRT, SIG_DFL);
+    std::abort();
+}
+
+// Replays a fixed stream on a fresh pair; the first disagreement, if any.
+std::optional<Failure> replay(const std::vector<Command>& commands) {
+    auto pair = std::make_unique<Pair>();
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        current_index = static_cast<std::sig_atomic_t>(i);
+        if (auto f = pair->step(commands[i], i)) return f;
+    }
+    return std::nullopt;
+}
+
+struct SeedRun {
+    std::vector<Command> commands;  // up to and including the failing one
+    std::optional<Failure> failure;
+};
+
+std::map<std::string, std::size_t> stream_stats;
+bool collect_stats = false;
+
+SeedRun run_seed(std::uint64_t seed, std::size_t count) {
+    current_seed = seed;
+    SeedRun run;
+    Generator generator(seed);
+    auto pair = std::make_unique<Pair>();
+    if (collect_stats) pair->stats = &stream_stats;
+    run.commands.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        current_index = static_cast<std::sig_atomic_t>(i);
+        run.commands.push_back(generator.next(pair->world()));
+        if (auto f = pair->step(run.commands.back(), i)) {
+            run.failure = std::move(f);
+            return run;
+        }
+    }
+    return run;
+}
+
+// Drops chunks of commands, then single commands, while the same kind of failure remains.
+std::vector<Command> shrink(std::vector<Command> commands, const std::string& signature) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto out_of_time = [&] { return std::chrono::steady_clock::now() - started > std::chrono::seconds{60}; };
+    const auto still_fails = [&](std::vector<Command>& candidate) {
+        auto f = replay(candidate);
+        if (!f || f->signature(candidate) != signature) return false;
+        candidate.resize(f->index + 1);  // nothing after the failure matters
+        return true;
+    };
+    std::size_t chunk = std::max<std::size_t>(1, commands.size() / 2);
+    while (!out_of_time()) {
+        bool removed = false;
+        for (std::size_t start = 0; start < commands.size() && !out_of_time();) {
+            std::vector<Command> candidate;
+            candidate.reserve(commands.size());
+            for (std::size_t i = 0; i < commands.size(); ++i)
+                if (i < start || i >= start + chunk) candidate.push_back(commands[i]);
+            if (!candidate.empty() && still_fails(candidate)) {
+                commands = std::move(candidate);
+                removed = true;
+            } else {
+                start += chunk;
+            }
+        }
+        if (!removed) {
+            if (chunk == 1) break;
+            chunk /= 2;
+        }
+    }
+    return commands;
+}
+
+std::string scenario_text(const std::vector<Command>& commands) {
+    std::string text;
+    time_point latest{};
+    for (const Command& cmd : commands) {
+        latest = std::max(latest, cmd.at);
+        text += to_json(cmd, latest) + "\n";
+    }
+    return text;
+}
+
+void print_failure(const std::vector<Command>& commands, const Failure& f) {
+    time_point latest{};
+    for (std::size_t i = 0; i <= f.index; ++i) latest = std::max(latest, commands[i].at);
+    fmt::print(stderr, "  command #{} ({} mismatch): {}\n", f.index, f.kind, to_json(commands[f.index], latest));
+    if (!f.detail.empty()) fmt::print(stderr, "  {}\n", f.detail);
+    fmt::print(stderr, "  engine: {}\n", f.engine_outcome);
+    for (const auto& line : f.engine_events) fmt::print(stderr, "    {}\n", line);
+    fmt::print(stderr, "  model:  {}\n", f.model_outcome);
+    for (const auto& line : f.model_events) fmt::print(stderr, "    {}\n", line);
+}
+
+// Prints, shrinks and writes the scenario; returns its path.
+std::string report(std::uint64_t seed, const SeedRun& run) {
+    const Failure& f = *run.failure;
+    fmt::print(stderr, "\nMISMATCH: seed {}, command index {} of the stream\n", seed, f.index);
+    print_failure(run.commands, f);
+    const std::vector<Command> small = shrink(run.commands, f.signature(run.commands));
+    const char* dir = std::getenv("CHATROUTE_MODEL_OUT");
+    const std::filesystem::path path =
+        std::filesystem::absolute(std::filesystem::path(dir != nullptr ? dir : ".") / fmt::format("model_mismatch_seed{}.jsonl", seed))
+            .lexically_normal();
+    std::ofstream(path) << scenario_text(small);
+    fmt::print(stderr, "\nShrunk to {} commands; scenario written to {}\n", small.size(), path.string());
+    fmt::print(stderr, "----\n{}----\n", scenario_text(small));
+    if (auto again = replay(small)) print_failure(small, *again);
+    return path.string();
+}
+
+std::optional<std::uint64_t> env_number(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::strtoull(value, nullptr, 10);
+}
+
+}  // namespace
+}  // namespace chatroute::model
+
+using namespace chatroute::model;
+
+TEST_CASE("the engine agrees with the reference model on random command streams", "[model]") {
+    std::signal(SIGABRT, on_abort);
+    collect_stats = std::getenv("CHATROUTE_MODEL_STATS") != nullptr;
+    const std::size_t commands = env_number("CHATROUTE_MODEL_COMMANDS").value_or(2000);
+    const auto started = std::chrono::steady_clock::now();
+    std::size_t seeds_run = 0;
+    const auto fail = [&](std::uint64_t seed, const SeedRun& run) {
+        const std::string path = report(seed, run);
+        FAIL(fmt::format("engine and model disagree (seed {}, command {}); scenario: {}", seed, run.failure->index, path));
+    };
+    if (auto seed = env_number("CHATROUTE_MODEL_SEED")) {
+        const SeedRun run = run_seed(*seed, commands);
+        if (run.failure) fail(*seed, run);
+        return;
+    }
+    if (auto seconds = env_number("CHATROUTE_MODEL_SECONDS")) {
+        std::random_device entropy;
+        const auto until = started + std::chrono::seconds{*seconds};
+        while (std::chrono::steady_clock::now() < until) {
+            const std::uint64_t seed = (std::uint64_t{entropy()} << 32) | entropy();
+            const SeedRun run = run_seed(seed, commands);
+            ++seeds_run;
+            if (run.failure) fail(seed, run);
+        }
+    } else {
+        const std::uint64_t seeds = env_number("CHATROUTE_MODEL_SEEDS").value_or(1000);
+        for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+            const SeedRun run = run_seed(seed, commands);
+            ++seeds_run;
+            if (run.failure) fail(seed, run);
+        }
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    for (const auto& [what, count] : stream_stats) fmt::print("  {:>9}  {}\n", count, what);
+    fmt::print("model: {} seeds x {} commands agreed in {:.1f} s\n", seeds_run, commands, elapsed);
+}
