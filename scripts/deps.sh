@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ clang libexpected-dev libfmt-dev catch2 libbenchmark-dev
-          nlohmann-json3-dev libasio-dev pkg-config "$@")
+          nlohmann-json3-dev libasio-dev pkg-config doxygen python3 "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
