@@ -530,7 +530,10 @@ int main(int argc, char** argv) {
     chatdesk::Desk desk(io, *options);
     desk.accept();
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code, int) { desk.stop(); });
+    signals.async_wait([&](std::error_code, int) {
+        desk.stop();  // customers' conversations end, agents turn away
+        io.stop();    // and connections still saying hello do not keep the server up
+    });
     fmt::print("chatdesk listening on 127.0.0.1:{}\n", desk.port());
     std::fflush(stdout);
     io.run();
