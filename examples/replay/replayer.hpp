@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <span>
 #include <variant>
 #include <vector>
 
@@ -122,7 +123,75 @@ public:
         if (!result) write_error(at, result.error());
     }
 
-    [[nodiscard]] auto& engine() { return engine_; }
+    [[nodiscard]] auto& engine() { return *engine_; }
+
+    // The engine's snapshot and the host ids the scenario has named so far.
+    [[nodiscard]] std::vector<std::byte> snapshot() const {
+        chatroute::detail::ByteWriter out;
+        out.put(replay_magic);
+        const std::vector<std::byte> engine = engine_->snapshot();
+        out.put(static_cast<std::uint32_t>(engine.size()));
+        out.put_raw(engine);
+        for (const auto* names : {&space_names_, &agent_names_}) {
+            out.put(static_cast<std::uint32_t>(names->size()));
+            for (const std::string& name : *names) out.put(std::string_view{name});
+        }
+        std::vector<std::pair<std::string_view, std::uint64_t>> conversations;
+        for (const auto& [name, id] : conversations_) conversations.emplace_back(name, id.bits());
+        std::sort(conversations.begin(), conversations.end());
+        out.put(static_cast<std::uint32_t>(conversations.size()));
+        for (const auto& [name, bits] : conversations) {
+            out.put(name);
+            out.put(bits);
+        }
+        out.put(chatroute::detail::fnv1a(out.bytes()));
+        return std::move(out.bytes());
+    }
+
+    // Replaces the engine and the names with a snapshot's; empty on success, else why not.
+    std::optional<std::string> restore(std::span<const std::byte> bytes) {
+        if (bytes.size() < 12) return "the file is too short to be a replay snapshot";
+        chatroute::detail::ByteReader check(bytes.last(8));
+        if (check.get<std::uint64_t>() != chatroute::detail::fnv1a(bytes.first(bytes.size() - 8)))
+            return "the replay snapshot's checksum does not match";
+        chatroute::detail::ByteReader in(bytes.first(bytes.size() - 8));
+        if (in.get<std::uint32_t>() != replay_magic) return "not a chatroute-replay snapshot";
+        const std::uint32_t size = in.get<std::uint32_t>();
+        if (!in.ok() || size > in.remaining()) return "the replay snapshot is cut short";
+        const auto engine_bytes = bytes.subspan(8, size);
+        for (std::uint32_t i = 0; i < size; ++i) (void)in.get<std::uint8_t>();
+        std::array<std::vector<std::string>, 2> names;
+        for (auto& list : names) {
+            list.resize(in.get_count(4));
+            for (std::string& name : list) name = in.get_string();
+        }
+        std::unordered_map<std::string, ConversationId> conversations;
+        std::unordered_map<std::uint64_t, std::string> conversation_names;
+        const std::uint32_t count = in.get_count(4 + 8);
+        for (std::uint32_t i = 0; i < count && in.ok(); ++i) {
+            std::string name = in.get_string();
+            const auto bits = in.get<std::uint64_t>();
+            conversations.emplace(name, ConversationId{static_cast<std::uint32_t>(bits), static_cast<std::uint32_t>(bits >> 32)});
+            conversation_names.emplace(bits, std::move(name));
+        }
+        if (!in.ok() || !in.at_end()) return "the replay snapshot is malformed";
+        auto restored = Engine<ManualClock&, Recorder>::restore(engine_bytes, clock_, Recorder{&pending_});
+        if (!restored) return std::string(message(restored.error()));
+        if (names[0].size() != restored->space_count() || names[1].size() != restored->agent_count())
+            return "the replay snapshot's names do not match its engine";
+        engine_.reset();
+        engine_.emplace(std::move(*restored));
+        clock_.set(engine_->now());
+        space_names_ = std::move(names[0]);
+        agent_names_ = std::move(names[1]);
+        spaces_.clear();
+        agents_.clear();
+        for (std::uint32_t i = 0; i < space_names_.size(); ++i) spaces_.emplace(space_names_[i], engine_->space_at(i).value());
+        for (std::uint32_t i = 0; i < agent_names_.size(); ++i) agents_.emplace(agent_names_[i], engine_->agent_at(i).value());
+        conversations_ = std::move(conversations);
+        conversation_names_ = std::move(conversation_names);
+        return std::nullopt;
+    }
     [[nodiscard]] std::size_t lines() const { return line_number_; }
 
 private:
@@ -144,7 +213,7 @@ private:
         auto command = parse(cmd, fields);
         if (!command || !fields.ok()) return invalid_line();
         clock_.set(time_point{*at});
-        (void)engine_.advance();
+        (void)engine_->advance();
         return (*command)();
     }
 
@@ -159,7 +228,7 @@ private:
             std::string space = f.text("space");
             const bool enable = cmd == "enable_chat";
             return [this, space, enable]() -> Outcome {
-                return check(enable ? engine_.enable_chat(space_of(space)) : engine_.disable_chat(space_of(space)));
+                return check(enable ? engine_->enable_chat(space_of(space)) : engine_->disable_chat(space_of(space)));
             };
         }
         if (cmd == "add_agent") return add_agent(f);
@@ -169,23 +238,23 @@ private:
             return [this, agent, limit]() -> Outcome {
                 auto whole = detail::whole(limit);
                 if (!whole) return failed(Error::invalid_argument);
-                return check(engine_.set_limit(agent_of(agent), *whole));
+                return check(engine_->set_limit(agent_of(agent), *whole));
             };
         }
         if (cmd == "grant_role" || cmd == "revoke_role") {
             std::string agent = f.text("agent"), space = f.text("space");
             const bool grant = cmd == "grant_role";
             return [this, agent, space, grant]() -> Outcome {
-                return check(grant ? engine_.grant_role(agent_of(agent), space_of(space))
-                                   : engine_.revoke_role(agent_of(agent), space_of(space)));
+                return check(grant ? engine_->grant_role(agent_of(agent), space_of(space))
+                                   : engine_->revoke_role(agent_of(agent), space_of(space)));
             };
         }
         if (cmd == "set_availability") {
             std::string agent = f.text("agent"), space = f.text("space");
             bool available = f.flag("available");
             return [this, agent, space, available]() -> Outcome {
-                if (space == "*") return check(engine_.set_availability(agent_of(agent), all_spaces, available));
-                return check(engine_.set_availability(agent_of(agent), space_of(space), available));
+                if (space == "*") return check(engine_->set_availability(agent_of(agent), all_spaces, available));
+                return check(engine_->set_availability(agent_of(agent), space_of(space), available));
             };
         }
         if (cmd == "start_conversation") return start_conversation(f);
@@ -193,8 +262,8 @@ private:
             std::string agent = f.text("agent"), conversation = f.text("conversation");
             const bool accept = cmd == "accept";
             return [this, agent, conversation, accept]() -> Outcome {
-                return check(accept ? engine_.accept(agent_of(agent), conversation_of(conversation))
-                                    : engine_.decline(agent_of(agent), conversation_of(conversation)));
+                return check(accept ? engine_->accept(agent_of(agent), conversation_of(conversation))
+                                    : engine_->decline(agent_of(agent), conversation_of(conversation)));
             };
         }
         if (cmd == "message" || cmd == "typing") return utterance(f, cmd == "message");
@@ -202,15 +271,15 @@ private:
             std::string conversation = f.text("conversation"), agent = f.text("agent");
             const bool note = cmd == "note";
             return [this, conversation, agent, note]() -> Outcome {
-                return check(note ? engine_.note(conversation_of(conversation), agent_of(agent))
-                                  : engine_.follow_up(conversation_of(conversation), agent_of(agent)));
+                return check(note ? engine_->note(conversation_of(conversation), agent_of(agent))
+                                  : engine_->follow_up(conversation_of(conversation), agent_of(agent)));
             };
         }
         if (cmd == "end") return end(f);
         if (cmd == "resolve") {
             std::string conversation = f.text("conversation"), agent = f.text("agent"), resolution = f.text("resolution");
             return [this, conversation, agent, resolution]() -> Outcome {
-                return check(engine_.resolve(conversation_of(conversation), agent_of(agent), resolution));
+                return check(engine_->resolve(conversation_of(conversation), agent_of(agent), resolution));
             };
         }
         if (cmd == "tick") return [] { return Outcome{}; };
@@ -240,7 +309,7 @@ private:
             }
             update.resolutions = resolutions;
             update.unanswered_resolution = unanswered;
-            return check(engine_.update_site(update));
+            return check(engine_->update_site(update));
         };
     }
 
@@ -266,7 +335,7 @@ private:
             }
             if (auto ok = validate(settings); !ok) return failed(ok.error());
             if (spaces_.contains(space)) return failed(Error::duplicate_id);
-            auto id = engine_.add_space(settings);
+            auto id = engine_->add_space(settings);
             if (!id) return failed(id.error());
             spaces_.emplace(space, *id);
             space_names_.push_back(space);
@@ -286,7 +355,7 @@ private:
             }
             if (auto ok = validate(settings); !ok) return failed(ok.error());
             if (agents_.contains(agent)) return failed(Error::duplicate_id);
-            auto id = engine_.add_agent(settings);
+            auto id = engine_->add_agent(settings);
             if (!id) return failed(id.error());
             agents_.emplace(agent, *id);
             agent_names_.push_back(agent);
@@ -300,7 +369,7 @@ private:
         return [=, this]() -> Outcome {
             if (!spaces_.contains(space)) return failed(Error::unknown_space);
             if (conversations_.contains(conversation)) return failed(Error::duplicate_id);
-            auto id = engine_.start_conversation(space_of(space), handoff);
+            auto id = engine_->start_conversation(space_of(space), handoff);
             if (!id) return failed(id.error());
             conversations_.emplace(conversation, *id);
             conversation_names_.emplace(id->bits(), conversation);
@@ -322,9 +391,9 @@ private:
         const std::string from = speaker->first, agent = speaker->second;
         return [=, this]() -> Outcome {
             const ConversationId c = conversation_of(conversation);
-            if (from == "customer") return check(message ? engine_.customer_message(c) : engine_.customer_typing(c));
+            if (from == "customer") return check(message ? engine_->customer_message(c) : engine_->customer_typing(c));
             if (from == "agent")
-                return check(message ? engine_.agent_message(c, agent_of(agent)) : engine_.agent_typing(c, agent_of(agent)));
+                return check(message ? engine_->agent_message(c, agent_of(agent)) : engine_->agent_typing(c, agent_of(agent)));
             return failed(Error::invalid_argument);
         };
     }
@@ -335,8 +404,8 @@ private:
         const std::string by = ender->first, agent = ender->second;
         return [=, this]() -> Outcome {
             const ConversationId c = conversation_of(conversation);
-            if (by == "customer") return check(engine_.end_by_customer(c));
-            if (by == "agent") return check(engine_.end_by_agent(c, agent_of(agent)));
+            if (by == "customer") return check(engine_->end_by_customer(c));
+            if (by == "agent") return check(engine_->end_by_agent(c, agent_of(agent)));
             return failed(Error::invalid_argument);
         };
     }
@@ -405,10 +474,12 @@ private:
                        error.code(), line_number_);
     }
 
+    static constexpr std::uint32_t replay_magic = 0x5052'5243;  // "CRRP"
+
     fmt::memory_buffer& out_;
     ManualClock clock_;
     std::vector<Event> pending_;
-    Engine<ManualClock&, Recorder> engine_{clock_, Recorder{&pending_}};
+    std::optional<Engine<ManualClock&, Recorder>> engine_{std::in_place, clock_, Recorder{&pending_}};
 
     std::unordered_map<std::string, SpaceId> spaces_;
     std::unordered_map<std::string, AgentId> agents_;

@@ -379,6 +379,15 @@ public:
     [[nodiscard]] std::uint32_t default_limit() const { return default_limit_; }
     [[nodiscard]] const Workflow& workflow() const { return workflow_; }
     [[nodiscard]] std::size_t agent_count() const { return agents_.size(); }
+    // The n-th space or agent added (from 0): how a host rebuilds its id maps after restore().
+    [[nodiscard]] Result<SpaceId> space_at(std::size_t n) const {
+        if (n >= spaces_.size()) return tl::unexpected(Error::unknown_space);
+        return space_handle(static_cast<std::uint32_t>(n));
+    }
+    [[nodiscard]] Result<AgentId> agent_at(std::size_t n) const {
+        if (n >= agents_.size()) return tl::unexpected(Error::unknown_agent);
+        return agent_handle(static_cast<std::uint32_t>(n));
+    }
     [[nodiscard]] std::size_t space_count() const { return spaces_.size(); }
     [[nodiscard]] std::size_t live_conversations() const { return live_conversations_; }
     [[nodiscard]] std::size_t pending_deadlines() const { return timers_.size(); }
