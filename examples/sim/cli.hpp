@@ -126,35 +126,6 @@ inline void set_agent_total(Scenario& s, std::int64_t total) {
 // the parameter; the scenario it returns has passed validate().
 inline Options parse_command_line(const std::vector<std::string>& args) {
     Options o;
-    // Split "--flag=value" and pair each flag with its value.
-    struct Item {
-        std::string flag;
-        std::string value;
-        bool has_value = false;
-    };
-    static const std::vector<std::string> switches{"--json", "--no-progress", "--print-config", "--help", "-h"};
-    std::vector<Item> items;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string arg = args[i];
-        if (arg.rfind("-", 0) != 0) throw std::invalid_argument(fmt::format("unexpected argument '{}'", arg));
-        Item item;
-        if (const auto eq = arg.find('='); eq != std::string::npos) {
-            item.flag = arg.substr(0, eq);
-            item.value = arg.substr(eq + 1);
-            item.has_value = true;
-        } else {
-            item.flag = arg;
-        }
-        const bool is_switch = std::find(switches.begin(), switches.end(), item.flag) != switches.end();
-        if (is_switch && item.has_value) throw std::invalid_argument(fmt::format("{} takes no value", item.flag));
-        if (!is_switch && !item.has_value) {
-            if (i + 1 >= args.size()) throw std::invalid_argument(fmt::format("{} needs a value", item.flag));
-            item.value = args[++i];
-            item.has_value = true;
-        }
-        items.push_back(std::move(item));
-    }
-
     Scenario& s = o.scenario;
     using Setter = std::function<void(const std::string& flag, const std::string& value)>;
     const auto number = [](double& field) -> Setter {
@@ -214,12 +185,38 @@ inline Options parse_command_line(const std::vector<std::string>& args) {
         {"--config", [](const std::string&, const std::string&) {}},  // read first, below
     };
 
-    // Unknown flags first: nothing else matters if the command line is wrong.
-    for (const Item& item : items) {
+    // Split "--flag=value" and pair each flag with its value.
+    struct Item {
+        std::string flag;
+        std::string value;
+        bool has_value = false;
+    };
+    static const std::vector<std::string> switches{"--json", "--no-progress", "--print-config", "--help", "-h"};
+    std::vector<Item> items;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        if (arg.rfind("-", 0) != 0) throw std::invalid_argument(fmt::format("unexpected argument '{}'", arg));
+        Item item;
+        if (const auto eq = arg.find('='); eq != std::string::npos) {
+            item.flag = arg.substr(0, eq);
+            item.value = arg.substr(eq + 1);
+            item.has_value = true;
+        } else {
+            item.flag = arg;
+        }
         const bool is_switch = std::find(switches.begin(), switches.end(), item.flag) != switches.end();
+        // Unknown flags first: nothing else matters if the command line is wrong.
         if (!is_switch && !setters.contains(item.flag))
             throw std::invalid_argument(fmt::format("unknown flag '{}' (see --help)", item.flag));
+        if (is_switch && item.has_value) throw std::invalid_argument(fmt::format("{} takes no value", item.flag));
+        if (!is_switch && !item.has_value) {
+            if (i + 1 >= args.size()) throw std::invalid_argument(fmt::format("{} needs a value", item.flag));
+            item.value = args[++i];
+            item.has_value = true;
+        }
+        items.push_back(std::move(item));
     }
+
     for (const Item& item : items) {
         if (item.flag == "--help" || item.flag == "-h") o.help = true;
     }
