@@ -249,6 +249,7 @@ private:
         std::uint64_t exhausted_in_pass = 0;  // nobody eligible, found in this routing pass
     };
     using Timers = std::multimap<std::int64_t, std::pair<std::uint32_t, Slot>>;
+    using TimerIt = typename Timers::iterator;
     struct Conversation {
         std::uint64_t age = 0;
         std::uint32_t space = nil;
@@ -258,7 +259,7 @@ private:
         bool handoff = false;
         bool ended = false;
         bool warned = false;
-        Timers::iterator offer, window, limit;
+        TimerIt offer, window, limit;
     };
 
     // ---- Checks ----
@@ -448,11 +449,11 @@ private:
 
     // ---- Deadlines ----
 
-    Timers::iterator schedule(std::uint32_t c, Slot slot, duration after) {
+    TimerIt schedule(std::uint32_t c, Slot slot, duration after) {
         return timers_.emplace((instant_ + after).time_since_epoch().count(), std::pair{c, slot});
     }
 
-    void cancel(Timers::iterator& timer) {
+    void cancel(TimerIt& timer) {
         if (timer == timers_.end()) return;
         timers_.erase(timer);
         timer = timers_.end();

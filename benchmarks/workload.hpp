@@ -129,12 +129,8 @@ std::unique_ptr<Site<R>> build_site(const Shape& shape) {
     const auto busy = [&](std::uint32_t i) { return (i / shape.spaces) % shape.free_every != 0; };
     // Busy agents first: available alone, filled to their limit with accepted conversations.
     if (shape.free_every > 1) {
-        std::uint64_t capacity = 0;
-        for (std::uint32_t i = 0; i < shape.agents; ++i) {
-            if (!busy(i)) continue;
-            must(r.set_availability(site->agents[i], all_spaces, true), "available");
-            capacity += shape.limit;
-        }
+        for (std::uint32_t i = 0; i < shape.agents; ++i)
+            if (busy(i)) must(r.set_availability(site->agents[i], all_spaces, true), "available");
         for (std::uint32_t i = 0; i < shape.agents; ++i) {
             if (!busy(i)) continue;
             for (std::uint32_t k = 0; k < shape.limit; ++k) start_and_accept(r, site->spaces[i % shape.spaces]);
