@@ -139,6 +139,73 @@ TEST_CASE("a declined conversation skips the decliner when the cursor points at 
     desk.check();
 }
 
+TEST_CASE("the only eligible agent who declines gets the offer back [R12]", "[R12]") {
+    Desk desk;
+    SpaceId s = desk.space();
+    AgentId a = desk.ready_agent(s);
+    AgentId busy = desk.ready_agent(s, 1);
+    AgentId away = desk.agent();
+    REQUIRE(desk.engine.grant_role(away, s));
+    ConversationId k0 = start(desk, s);  // a
+    ConversationId k1 = start(desk, s);  // busy: now full
+    desk.wait(30s);
+    desk.take();
+    REQUIRE(desk.engine.decline(a, k0));
+    CHECK(desk.take() == Lines{"offer_declined{at=30, conversation=#0, agent=#0}",
+                               "offered{at=30, conversation=#0, agent=#0, space=#0, expires_at=150}"});
+    CHECK(desk.engine.offered_to(k0).value() == a);
+    CHECK(desk.engine.offered_to(k1).value() == busy);
+    CHECK(desk.engine.load(a).value() == Load{0, 1, 3});
+    // The new offer runs its own 120 s: busy's (set at 0) expires first and goes to a;
+    // a's own expires at 150, not at 120.
+    at(desk, 120s);
+    CHECK(desk.take() == Lines{"offer_timed_out{at=120, conversation=#1, agent=#1}",
+                               "availability_changed{at=120, agent=#1, space=#0, available=false, reason=offer_timeout}",
+                               "offered{at=120, conversation=#1, agent=#0, space=#0, expires_at=240}"});
+    at(desk, 150s);
+    CHECK(desk.take() ==
+          Lines{"offer_timed_out{at=150, conversation=#0, agent=#0}",
+                "availability_changed{at=150, agent=#0, space=#0, available=false, reason=offer_timeout}",
+                "offer_withdrawn{at=150, conversation=#1, agent=#0, reason=agent_unavailable}"});
+    desk.check();
+}
+
+TEST_CASE("a declined conversation with nobody eligible waits [R12]", "[R12]") {
+    Desk desk;
+    SpaceId s = desk.space();
+    AgentId a = desk.ready_agent(s);
+    ConversationId c = start(desk, s);
+    REQUIRE(desk.engine.set_limit(a, 0));  // keeps the offer (decisions 8), but may take no more
+    desk.take();
+    REQUIRE(desk.engine.decline(a, c));
+    CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#0, agent=#0}"});
+    CHECK_FALSE(desk.engine.offered_to(c).value().has_value());
+    CHECK(desk.engine.status(c).value() == Status::waiting_for_agent);
+    REQUIRE(desk.engine.set_limit(a, 1));
+    CHECK(desk.take() == Lines{"offered{at=0, conversation=#0, agent=#0, space=#0, expires_at=120}"});
+    desk.check();
+}
+
+TEST_CASE("after a decline re-offers, routing runs for the rest [R12] [R10]", "[R12][R10]") {
+    Desk desk;
+    SpaceId s1 = desk.space();
+    SpaceId s2 = desk.space();
+    AgentId a = desk.ready_agent(s1, 1);
+    AgentId b = desk.ready_agent(s1, 1);
+    REQUIRE(desk.engine.grant_role(a, s2));
+    REQUIRE(desk.engine.set_availability(a, s2, true));
+    ConversationId k0 = start(desk, s1);  // a: full
+    ConversationId k1 = start(desk, s2);  // waits for a
+    desk.take();
+    REQUIRE(desk.engine.decline(a, k0));
+    CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#0, agent=#0}",
+                               "offered{at=0, conversation=#0, agent=#1, space=#0, expires_at=120}",
+                               "offered{at=0, conversation=#1, agent=#0, space=#1, expires_at=120}"});
+    CHECK(desk.engine.offered_to(k0).value() == b);
+    CHECK(desk.engine.offered_to(k1).value() == a);
+    desk.check();
+}
+
 // ---- R13 ----
 
 TEST_CASE("a missed offer times out and makes the agent unavailable in all its spaces [R13]", "[R13]") {
