@@ -39,8 +39,15 @@ namespace {
 
 using EngineType = Engine<ManualClock&, RecordingSink&>;
 
-// A handle nobody issued: out of range for both (and a foreign tag for the engine).
-constexpr std::uint32_t unknown_index = 1'000'000;
+// A handle nobody issued for a name never bound: mostly a small index with a foreign stamp
+// (the engine's tags are 1..255, the model's stamp is 1; 0 is neither's), sometimes an
+// index out of range.
+template <class Handle>
+Handle unknown_handle(const std::string& name) {
+    std::uint32_t hash = 0;
+    for (char ch : name) hash = hash * 31 + static_cast<unsigned char>(ch);
+    return Handle{hash % 4 == 0 ? 1'000'000 : hash % 3, 0};
+}
 
 // One side of the comparison: the engine or the model, with its own clock, sink and the
 // host's name table (name ↔ that side's handles).
@@ -59,15 +66,15 @@ struct Side {
 
     [[nodiscard]] SpaceId space(const std::string& name) const {
         auto it = space_by_name.find(name);
-        return it != space_by_name.end() ? it->second : SpaceId{unknown_index, 0};
+        return it != space_by_name.end() ? it->second : unknown_handle<SpaceId>(name);
     }
     [[nodiscard]] AgentId agent(const std::string& name) const {
         auto it = agent_by_name.find(name);
-        return it != agent_by_name.end() ? it->second : AgentId{unknown_index, 0};
+        return it != agent_by_name.end() ? it->second : unknown_handle<AgentId>(name);
     }
     [[nodiscard]] ConversationId conversation(const std::string& name) const {
         auto it = conversation_by_name.find(name);
-        return it != conversation_by_name.end() ? it->second : ConversationId{unknown_index, 0};
+        return it != conversation_by_name.end() ? it->second : unknown_handle<ConversationId>(name);
     }
 
     // How a value in an event reads, handles by the host's names.
@@ -307,7 +314,7 @@ struct Pair {
             return std::nullopt;
         };
         for (std::size_t i = 0; i < model.conversations.size(); ++i) {
-            const auto status = m.status(ConversationId{static_cast<std::uint32_t>(i), 0});
+            const auto status = m.status(ConversationId{static_cast<std::uint32_t>(i), model_stamp});
             if (status && *status != Status::closed)
                 if (auto diff = conversation(model.conversations[i])) return diff;
         }

@@ -172,7 +172,7 @@ private:
         const std::size_t agents = world.agents.size();
         std::size_t open = 0, offered = 0, active = 0, wrapping = 0;
         for (std::size_t i = 0; i < world.conversations.size(); ++i) {
-            const ConversationId c{static_cast<std::uint32_t>(i), 0};
+            const ConversationId c{static_cast<std::uint32_t>(i), model_stamp};
             const auto status = world.model.status(c);
             if (!status || *status == Status::closed) continue;
             ++open;
@@ -228,12 +228,12 @@ private:
 
     [[nodiscard]] static std::optional<ConversationId> conversation_handle(const World& world, const std::string& name) {
         for (std::size_t i = 0; i < world.conversations.size(); ++i)
-            if (world.conversations[i] == name) return ConversationId{static_cast<std::uint32_t>(i), 0};
+            if (world.conversations[i] == name) return ConversationId{static_cast<std::uint32_t>(i), model_stamp};
         return std::nullopt;
     }
     [[nodiscard]] static std::optional<AgentId> agent_handle(const World& world, const std::string& name) {
         for (std::size_t i = 0; i < world.agents.size(); ++i)
-            if (world.agents[i] == name) return AgentId{static_cast<std::uint32_t>(i), 0};
+            if (world.agents[i] == name) return AgentId{static_cast<std::uint32_t>(i), model_stamp};
         return std::nullopt;
     }
 
@@ -242,7 +242,7 @@ private:
         if (world.conversations.empty() || chance(0.03)) return fmt::format("c{}", 900 + between(0, 9));
         std::vector<std::string> preferred, open, all;
         for (std::size_t i = 0; i < world.conversations.size(); ++i) {
-            const auto status = world.model.status(ConversationId{static_cast<std::uint32_t>(i), 0});
+            const auto status = world.model.status(ConversationId{static_cast<std::uint32_t>(i), model_stamp});
             if (!status) continue;
             if (*status != Status::closed) open.push_back(world.conversations[i]);
             if (wanted && *status == *wanted) preferred.push_back(world.conversations[i]);
@@ -324,7 +324,7 @@ private:
         // Mostly a conversation with a pending offer, answered by the agent holding it.
         std::vector<std::string> offered;
         for (std::size_t i = 0; i < world.conversations.size(); ++i) {
-            const auto holder = world.model.offered_to(ConversationId{static_cast<std::uint32_t>(i), 0});
+            const auto holder = world.model.offered_to(ConversationId{static_cast<std::uint32_t>(i), model_stamp});
             if (holder && *holder) offered.push_back(world.conversations[i]);
         }
         cmd.conversation = !offered.empty() && chance(0.85) ? one_of(offered) : conversation_name(world, std::nullopt);

@@ -8,7 +8,8 @@
 // so that the differential test can run both on one command stream and compare.
 //
 // Handles: spaces and agents get indexes in creation order; conversations get their start
-// order as index. Every stamp is 0. A handle whose index is out of range is unknown.
+// order as index. Every stamp is `model_stamp`; a handle with another stamp (another
+// engine's) or an index out of range is unknown.
 
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
@@ -28,6 +29,8 @@
 #include <vector>
 
 namespace chatroute::model {
+
+inline constexpr std::uint32_t model_stamp = 1;
 
 class ReferenceModel {
 public:
@@ -80,7 +83,7 @@ public:
         space.timings = t;
         spaces_.push_back(space);
         for (Agent& agent : agents_) agent.in.resize(spaces_.size());
-        return SpaceId{static_cast<std::uint32_t>(spaces_.size() - 1), 0};
+        return space_id(static_cast<int>(spaces_.size() - 1));
     }
 
     Result<> enable_chat(SpaceId id) {
@@ -107,7 +110,7 @@ public:
         agent.limit = settings.limit ? *settings.limit : default_limit_;
         agent.in.resize(spaces_.size());
         agents_.push_back(agent);
-        return AgentId{static_cast<std::uint32_t>(agents_.size() - 1), 0};
+        return agent_id(static_cast<int>(agents_.size() - 1));
     }
 
     Result<> set_limit(AgentId id, std::int64_t limit) {
@@ -385,12 +388,14 @@ private:
         if (a >= 0) out->emplace(agent_id(a));
         return out;
     }
-    [[nodiscard]] bool known(SpaceId id) const { return id.index < spaces_.size(); }
-    [[nodiscard]] bool known(AgentId id) const { return id.index < agents_.size(); }
-    [[nodiscard]] bool known(ConversationId id) const { return id.index < conversations_.size(); }
-    [[nodiscard]] static ConversationId conv_id(int c) { return {static_cast<std::uint32_t>(c), 0}; }
-    [[nodiscard]] static AgentId agent_id(int a) { return {static_cast<std::uint32_t>(a), 0}; }
-    [[nodiscard]] static SpaceId space_id(int s) { return {static_cast<std::uint32_t>(s), 0}; }
+    [[nodiscard]] bool known(SpaceId id) const { return id.index < spaces_.size() && id.stamp == model_stamp; }
+    [[nodiscard]] bool known(AgentId id) const { return id.index < agents_.size() && id.stamp == model_stamp; }
+    [[nodiscard]] bool known(ConversationId id) const {
+        return id.index < conversations_.size() && id.stamp == model_stamp;
+    }
+    [[nodiscard]] static ConversationId conv_id(int c) { return {static_cast<std::uint32_t>(c), model_stamp}; }
+    [[nodiscard]] static AgentId agent_id(int a) { return {static_cast<std::uint32_t>(a), model_stamp}; }
+    [[nodiscard]] static SpaceId space_id(int s) { return {static_cast<std::uint32_t>(s), model_stamp}; }
 
     [[nodiscard]] static bool limit_in_range(std::int64_t limit) { return limit >= 0 && limit <= 1'000'000; }
 
