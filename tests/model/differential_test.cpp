@@ -325,7 +325,6 @@ struct Pair {
 };
 
 // ---- Bookkeeping for a crash inside the engine (an assert) ----
-volatile std::sig_atomic_t current_seed_low = 0;
 volatile std::sig_atomic_t current_index = 0;
 std::uint64_t current_seed = 0;
 
