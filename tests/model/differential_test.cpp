@@ -491,3 +491,78 @@ TEST_CASE("the engine agrees with the reference model on random command streams"
     for (const auto& [what, count] : stream_stats) fmt::print("  {:>9}  {}\n", count, what);
     fmt::print("model: {} seeds x {} commands agreed in {:.1f} s\n", seeds_run, commands, elapsed);
 }
+
+// A stream whose events were worked out by hand from SPEC (R9, R12, R13, R25, decisions #2,
+// #6), so that the model is checked against the text and not only against the engine.
+TEST_CASE("engine and model both follow a hand-checked scenario", "[model]") {
+    using std::chrono::seconds;
+    const auto at = [](std::int64_t s) { return chatroute::time_point{seconds{s}}; };
+    std::vector<Command> commands;
+    const auto add = [&](Op op, std::int64_t t, std::string agent, std::string space, std::string conversation,
+                         bool flag = false) {
+        Command cmd;
+        cmd.op = op;
+        cmd.at = at(t);
+        cmd.agent = std::move(agent);
+        cmd.space = std::move(space);
+        cmd.conversation = std::move(conversation);
+        cmd.flag = flag;
+        commands.push_back(cmd);
+    };
+    add(Op::add_space, 0, "", "s0", "");
+    add(Op::add_agent, 0, "a0", "", "");
+    add(Op::add_agent, 0, "a1", "", "");
+    add(Op::grant_role, 0, "a0", "s0", "");
+    add(Op::grant_role, 0, "a1", "s0", "");
+    add(Op::set_availability, 0, "a0", "s0", "", true);
+    add(Op::set_availability, 0, "a1", "s0", "", true);
+    add(Op::start_conversation, 0, "", "s0", "c0");
+    add(Op::start_conversation, 0, "", "s0", "c1");
+    add(Op::decline, 10, "a0", "", "c0");
+    add(Op::tick, 130, "", "", "");
+    add(Op::accept, 240, "a0", "", "c0");
+
+    const std::vector<std::pair<std::string, std::vector<std::string>>> expected{
+        {"ok", {}},
+        {"ok", {}},
+        {"ok", {}},
+        {"ok", {}},
+        {"ok", {}},
+        {"ok", {"availability_changed{at=0, agent=a0, space=s0, available=true, reason=agent}"}},
+        {"ok", {"availability_changed{at=0, agent=a1, space=s0, available=true, reason=agent}"}},
+        {"ok",
+         {"conversation_started{at=0, conversation=c0, space=s0, handoff=false}",
+          "offered{at=0, conversation=c0, agent=a0, space=s0, expires_at=120}"}},
+        {"ok",
+         {"conversation_started{at=0, conversation=c1, space=s0, handoff=false}",
+          "offered{at=0, conversation=c1, agent=a1, space=s0, expires_at=120}"}},
+        // R12: the next eligible agent from the cursor (just past a1), other than the decliner.
+        {"ok",
+         {"offer_declined{at=10, conversation=c0, agent=a0}",
+          "offered{at=10, conversation=c0, agent=a1, space=s0, expires_at=130}"}},
+        // R13 at 120, decisions #6: a1 misses c1, turns unavailable, its offer of c0 is withdrawn;
+        // routing (oldest first) offers both to a0 at 120. c0's own timeout (130) never fires.
+        {"ok fired=1",
+         {"offer_timed_out{at=120, conversation=c1, agent=a1}",
+          "availability_changed{at=120, agent=a1, space=s0, available=false, reason=offer_timeout}",
+          "offer_withdrawn{at=120, conversation=c0, agent=a1, reason=agent_unavailable}",
+          "offered{at=120, conversation=c0, agent=a0, space=s0, expires_at=240}",
+          "offered{at=120, conversation=c1, agent=a0, space=s0, expires_at=240}"}},
+        // R25: accepting exactly at the expiry is too late.
+        {"error no_offer",
+         {"offer_timed_out{at=240, conversation=c0, agent=a0}",
+          "availability_changed{at=240, agent=a0, space=s0, available=false, reason=offer_timeout}",
+          "offer_withdrawn{at=240, conversation=c1, agent=a0, reason=agent_unavailable}"}},
+    };
+    REQUIRE(commands.size() == expected.size());
+    // The model against the hand-worked expectations, and the engine against the model.
+    auto model = std::make_unique<Side<ReferenceModel>>();
+    auto pair = std::make_unique<Pair>();
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        INFO("command " << i << ": " << to_json(commands[i], commands[i].at));
+        CHECK(model->apply(commands[i]) == expected[i].first);
+        CHECK(model->take_events() == expected[i].second);
+        const auto mismatch = pair->step(commands[i], i);
+        CHECK_FALSE(mismatch.has_value());
+    }
+}
