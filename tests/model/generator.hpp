@@ -84,7 +84,16 @@ struct World {
 
 class Generator {
 public:
-    explicit Generator(std::uint64_t seed) : rng_(seed) {}
+    // Each seed also picks a profile, so that some streams crowd a few agents with many
+    // customers, some churn roles across many spaces, and some run on tiny timers.
+    enum class Profile { mixed, crowded, churn, fast_timers };
+
+    explicit Generator(std::uint64_t seed) : rng_(seed) {
+        constexpr std::array<Profile, 4> profiles{Profile::mixed, Profile::crowded, Profile::churn, Profile::fast_timers};
+        profile_ = profiles[static_cast<std::size_t>(between(0, 3))];
+    }
+
+    [[nodiscard]] Profile profile() const { return profile_; }
 
     Command next(const World& world) {
         Command cmd;
@@ -153,7 +162,8 @@ private:
         const double roll = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
         using std::chrono::seconds;
         if (roll < 0.45) return now;
-        if (roll < 0.65) return now + duration{between(0, 3'000'000)};
+        if (roll < 0.65)
+            return profile_ == Profile::fast_timers ? now + seconds{between(0, 3)} : now + duration{between(0, 3'000'000)};
         if (roll < 0.70) return now + seconds{between(1, 10)};
         if (deadline && *deadline > now) {
             if (roll < 0.80) return *deadline;                                 // exactly at a deadline
@@ -188,15 +198,15 @@ private:
         };
         const std::array<Weighted, 19> table{{
             {Op::site, 2},
-            {Op::add_space, spaces < 4 ? 3 : 0},
+            {Op::add_space, spaces < (profile_ == Profile::churn ? 7u : 4u) ? 3 : 0},
             {Op::enable_chat, 2},
             {Op::disable_chat, 1},
-            {Op::add_agent, agents < 8 ? 3 : 0},
+            {Op::add_agent, agents < (profile_ == Profile::crowded ? 3u : profile_ == Profile::churn ? 12u : 8u) ? 3 : 0},
             {Op::set_limit, 3},
-            {Op::grant_role, 6},
-            {Op::revoke_role, 2},
+            {Op::grant_role, profile_ == Profile::churn ? 12 : 6},
+            {Op::revoke_role, profile_ == Profile::churn ? 8 : 2},
             {Op::set_availability, 10},
-            {Op::start_conversation, open < 10 ? 10 : 2},
+            {Op::start_conversation, open < (profile_ == Profile::crowded ? 30u : 10u) ? 10 : 2},
             {Op::accept, offered > 0 ? 24 : 3},
             {Op::decline, offered > 0 ? 6 : 1},
             {Op::message, active > 0 ? 14 : 2},
@@ -285,6 +295,14 @@ private:
         s.is_new = chance(0.85);
         if (chance(0.7)) s.fallback_message = fmt::format("Sorry, nobody is free (space {})", cmd.space);
         SpaceTimings& t = s.timings;
+        if (profile_ == Profile::fast_timers) {  // small whole seconds: deadlines collide
+            t.offer_timeout = timing({1, 2, 3, 5});
+            t.accept_window = timing({3, 5, 6, 10});
+            t.inactivity_warning = timing({2, 3, 5});
+            t.inactivity_grace = timing({1, 2, 5});
+            t.max_duration = timing({5, 10, 12, 30});
+            return;
+        }
         t.offer_timeout = timing({5, 5, 10, 30, 120});
         t.accept_window = timing({15, 30, 60, 300, 1'200});
         t.inactivity_warning = timing({10, 30, 120, 1'200});
@@ -364,6 +382,7 @@ private:
     }
 
     std::mt19937_64 rng_;
+    Profile profile_ = Profile::mixed;
     int spaces_named_ = 0;
     int agents_named_ = 0;
     int conversations_named_ = 0;
