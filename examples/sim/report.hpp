@@ -47,7 +47,7 @@ inline std::string number_label(double v) {
 
 struct Frame {
     double width = 860, height = 300;
-    double left = 56, right = 20, top = 34, bottom = 46;
+    double left = 56, right = 20, top = 46, bottom = 46;
     double plot_w() const { return width - left - right; }
     double plot_h() const { return height - top - bottom; }
 };
@@ -100,15 +100,14 @@ inline std::string line_chart(std::string_view title, const std::vector<double>&
     }
     out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"axis\" text-anchor=\"middle\">hours since start</text>\n",
                        f.left + f.plot_w() / 2, f.height - 8);
-    double legend_x = f.left + f.plot_w();
-    for (auto it = series.rbegin(); it != series.rend(); ++it) {
-        const Series& s = *it;
-        legend_x -= 14 + 7.0 * static_cast<double>(s.name.size()) + 26;
+    double legend_x = f.left;
+    for (const Series& s : series) {
         out += fmt::format(
-            "<line x1=\"{0:.1f}\" y1=\"16\" x2=\"{1:.1f}\" y2=\"16\" stroke=\"{2}\" stroke-width=\"3\"{3}/>"
-            "<text x=\"{4:.1f}\" y=\"20\" class=\"legend\">{5}</text>\n",
+            "<line x1=\"{0:.1f}\" y1=\"32\" x2=\"{1:.1f}\" y2=\"32\" stroke=\"{2}\" stroke-width=\"3\"{3}/>"
+            "<text x=\"{4:.1f}\" y=\"36\" class=\"legend\">{5}</text>\n",
             legend_x, legend_x + 18, s.color, s.dashed ? " stroke-dasharray=\"5 3\"" : "", legend_x + 22,
             escape(s.name));
+        legend_x += 22 + 7.0 * static_cast<double>(s.name.size()) + 24;
     }
     for (const Series& s : series) {
         std::string points;
@@ -219,8 +218,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-se
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:26px 0 8px}
 p.sub{color:#566;margin:0 0 16px}
 table{border-collapse:collapse;font-size:13px}td,th{padding:3px 14px 3px 0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
-.card{border:1px solid #d8dee6;border-radius:6px;padding:8px 12px;min-width:120px}
+.cards{display:flex;gap:8px;margin:12px 0}
+.card{flex:1;border:1px solid #d8dee6;border-radius:6px;padding:8px 10px}
 .card b{display:block;font-size:20px}.card span{font-size:12px;color:#566}
 svg{display:block;margin:6px 0 4px}svg .title{font-size:14px;font-weight:600;fill:#1d2733}
 svg .tick{font-size:11px;fill:#566}svg .axis{font-size:12px;fill:#334}svg .legend{font-size:12px;fill:#334}
@@ -244,11 +243,11 @@ svg .grid{stroke:#e6eaef;stroke-width:1}svg .frame{fill:none;stroke:#b8c2cc;stro
     html += "</div>\n";
 
     html += "<h2>Queue and agents over time</h2>\n";
-    html += svg::line_chart("Queue length and available agents (mean per interval)", hours, x_end,
-                            {{"available agents", "#2f7ed8", available},
-                             {"queue length", "#d9534f", queue},
-                             {"peak queue", "#e8a09e", peak_queue, true}},
-                            "count");
+    html += svg::line_chart("Queue length: conversations waiting for an agent", hours, x_end,
+                            {{"mean per interval", "#d9534f", queue}, {"peak in interval", "#e8a09e", peak_queue, true}},
+                            "conversations");
+    html += svg::line_chart("Available agents (available in at least one space)", hours, x_end,
+                            {{"mean per interval", "#2f7ed8", available}}, "agents");
     html += svg::line_chart("Conversations started and answered per interval", hours, x_end,
                             {{"started", "#7a5cc2", started}, {"answered", "#3a9d5d", answered}}, "conversations");
     html += svg::line_chart("Agent slots: staffed and in use (mean per interval)", hours, x_end,

@@ -115,7 +115,7 @@ inline Scenario default_scenario() {
                        .breaks = {{12, 30}}, .break_stagger_minutes = 60},
         AgentGroupSpec{.name = "late", .count = 10, .limit = 3, .spaces = {},
                        .shift_start = 13.5, .shift_end = 22,
-                       .breaks = {{16, 15}, {18, 30}}, .break_stagger_minutes = 60},
+                       .breaks = {{16, 15}, {18, 30}}, .break_stagger_minutes = 120},
         AgentGroupSpec{.name = "night", .count = 3, .limit = 3, .spaces = {},
                        .shift_start = 21.5, .shift_end = 30.5,
                        .breaks = {{1.5, 30}}, .break_stagger_minutes = 60},
