@@ -467,6 +467,18 @@ TEST_CASE("the engine agrees with the reference model on random command streams"
     };
     if (auto seed = env_number("CHATROUTE_MODEL_SEED")) {
         const SeedRun run = run_seed(*seed, commands);
+        if (const char* dump = std::getenv("CHATROUTE_MODEL_DUMP")) {
+            // The whole stream as a scenario, and beside it each failing line's error, as the
+            // replay tool prints them: {"error":"<code>","line":N}.
+            std::ofstream(dump) << scenario_text(run.commands);
+            std::ofstream errors(std::string(dump) + ".errors");
+            auto pair = std::make_unique<Pair>();
+            for (std::size_t i = 0; i < run.commands.size(); ++i) {
+                const std::string outcome = pair->model.apply(run.commands[i]);
+                if (outcome.starts_with("error "))
+                    errors << fmt::format("{{\"error\":\"{}\",\"line\":{}}}\n", outcome.substr(6), i + 1);
+            }
+        }
         if (run.failure) fail(*seed, run);
         return;
     }

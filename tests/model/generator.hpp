@@ -331,11 +331,8 @@ private:
             const auto& current = world.model.workflow().resolutions;
             u.unanswered_resolution = chance(0.8) && !current.empty() ? one_of(current) : one_of(pool);
         }
-        if (chance(0.03)) {
-            std::array<std::string, 4> names{"Queued", "Talking", "Wrapping", "Done"};
-            if (chance(0.3)) names[3] = names[0];  // invalid: repeated
-            u.status_names = names;
-        }
+        // No status names: SPEC §10's `site` line has no field for them, and every stream
+        // must be writable as a scenario the replay tool runs the same way.
     }
 
     void make_offer_answer(Command& cmd, const World& world) {
