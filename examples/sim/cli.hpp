@@ -245,7 +245,29 @@ inline Options parse_command_line(const std::vector<std::string>& args) {
         else if (item.flag == "--print-config") o.print_config = true;
         else if (setters.contains(item.flag)) setters.at(item.flag)(item.flag, item.value);
     }
-    if (auto problem = validate(s)) throw std::invalid_argument(*problem);
+    if (auto problem = validate(s)) {
+        // Name the flag too, where one given on the command line set the parameter.
+        static const std::map<std::string, std::string> keys{
+            {"--hours", "hours "}, {"--interval", "interval_minutes"}, {"--traffic", "traffic "},
+            {"--rate", ".rate_per_hour"}, {"--handoff", ".handoff_share"}, {"--limit", ".limit "},
+            {"--offer-timeout", ".offer_timeout"}, {"--accept-window", ".accept_window"},
+            {"--inactivity-warning", ".inactivity_warning"}, {"--inactivity-grace", ".inactivity_grace"},
+            {"--max-duration", ".max_duration"}, {"--missed-offer-scope", "missed_offer_scope"},
+            {"--accept-time", ".accept_time"}, {"--decline", ".decline_probability"}, {"--miss", ".miss_probability"},
+            {"--away-after-miss", ".away_after_miss"}, {"--handle-time", ".handle_time "},
+            {"--handle-dist", ".handle_time_distribution"}, {"--handle-cv", ".handle_time_cv"},
+            {"--wrap-up", ".wrap_up_time"}, {"--messages", ".messages"}, {"--customer-ends", ".customer_end_share"},
+            {"--silent", ".silent_probability"}, {"--patience", ".patience"}};
+        std::string message = *problem;
+        for (const Item& item : items) {
+            const auto key = keys.find(item.flag);
+            if (key != keys.end() && (" " + *problem).find(key->second) != std::string::npos) {
+                message += fmt::format(" [from {}]", item.flag);
+                break;
+            }
+        }
+        throw std::invalid_argument(message);
+    }
     return o;
 }
 

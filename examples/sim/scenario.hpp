@@ -3,6 +3,7 @@
 // plain struct with a realistic default (a mid-size help desk's weekday), a validator that
 // names the parameter at fault, and JSON in and out (the `--config` file format).
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -132,10 +133,7 @@ inline Scenario default_scenario() {
 
 namespace detail {
 
-inline std::string number(double value) {
-    nlohmann::json j = value;
-    return j.dump();
-}
+inline std::string number(double value) { return fmt::format("{}", value); }
 
 }  // namespace detail
 
