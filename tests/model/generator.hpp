@@ -86,11 +86,12 @@ class Generator {
 public:
     // Each seed also picks a profile, so that some streams crowd a few agents with many
     // customers, some churn roles across many spaces, and some run on tiny timers.
-    enum class Profile { mixed, crowded, churn, fast_timers };
+    enum class Profile { mixed, crowded, churn, fast_timers, large };
 
     explicit Generator(std::uint64_t seed) : rng_(seed) {
-        constexpr std::array<Profile, 4> profiles{Profile::mixed, Profile::crowded, Profile::churn, Profile::fast_timers};
-        profile_ = profiles[static_cast<std::size_t>(between(0, 3))];
+        constexpr std::array<Profile, 5> profiles{Profile::mixed, Profile::crowded, Profile::churn,
+                                                  Profile::fast_timers, Profile::large};
+        profile_ = profiles[static_cast<std::size_t>(between(0, 4))];
     }
 
     [[nodiscard]] Profile profile() const { return profile_; }
@@ -192,6 +193,12 @@ private:
         }
         if (spaces == 0 && chance(0.8)) return Op::add_space;
         if (agents < 2 && chance(0.5)) return Op::add_agent;
+        // Large: past 64 and 128 agents and conversations, where word-sized bit sets end.
+        if (profile_ == Profile::large) {
+            if (agents < 140 && chance(0.3)) return Op::add_agent;
+            if (chance(0.25)) return chance(0.8) ? Op::grant_role : Op::set_availability;
+            if (open < 150 && chance(0.2)) return Op::start_conversation;
+        }
         struct Weighted {
             Op op;
             int weight;

@@ -223,8 +223,9 @@ public:
         conv.offered_to = -1;
         emit(events::OfferDeclined{now_, id, agent_id});
         // R12: the next eligible agent other than the decliner; else the decliner; else it waits.
-        int position = find_eligible(conv.space, a);
-        if (position < 0 && eligible(a, conv.space)) position = ring_position(conv.space, a);
+        const std::vector<std::int64_t> used = slots_in_use();
+        int position = find_eligible(conv.space, a, used);
+        if (position < 0 && eligible(a, conv.space, used)) position = ring_position(conv.space, a);
         if (position >= 0) make_offer(c, position, now_);
         route(now_);
         return {};
@@ -447,22 +448,32 @@ private:
             if (conversations_[static_cast<std::size_t>(c)].offered_to == a) ++n;
         return n;
     }
-    [[nodiscard]] bool eligible(int a, int s) const {
+    // Slots in use per agent: assigned (accepted, not closed) plus pending offers. Routing
+    // takes this once and counts its own offers in as it makes them.
+    [[nodiscard]] std::vector<std::int64_t> slots_in_use() const {
+        std::vector<std::int64_t> used(agents_.size(), 0);
+        for (int c : open_) {
+            const Conversation& conv = conversations_[static_cast<std::size_t>(c)];
+            if (conv.assignee >= 0) ++used[static_cast<std::size_t>(conv.assignee)];
+            if (conv.offered_to >= 0) ++used[static_cast<std::size_t>(conv.offered_to)];
+        }
+        return used;
+    }
+    [[nodiscard]] bool eligible(int a, int s, const std::vector<std::int64_t>& used) const {
         const Agent& agent = agents_[static_cast<std::size_t>(a)];
         const Membership& m = agent.in[static_cast<std::size_t>(s)];
-        if (!m.role || !m.available) return false;
-        return assigned_count(a) + pending_count(a) < agent.limit;
+        return m.role && m.available && used[static_cast<std::size_t>(a)] < agent.limit;
     }
 
     // ---- Round robin (R9) ----
     // The first position from the cursor on, wrapping, whose agent is eligible and not `skip`.
-    [[nodiscard]] int find_eligible(int s, int skip) const {
+    [[nodiscard]] int find_eligible(int s, int skip, const std::vector<std::int64_t>& used) const {
         const Space& space = spaces_[static_cast<std::size_t>(s)];
         const std::size_t n = space.ring.size();
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t position = (space.cursor + k) % n;
             const int a = space.ring[position];
-            if (a >= 0 && a != skip && eligible(a, s)) return static_cast<int>(position);
+            if (a >= 0 && a != skip && eligible(a, s, used)) return static_cast<int>(position);
         }
         return -1;
     }
@@ -473,7 +484,7 @@ private:
         return -1;
     }
 
-    void make_offer(int c, int position, time_point at) {
+    int make_offer(int c, int position, time_point at) {
         Conversation& conv = conversations_[static_cast<std::size_t>(c)];
         Space& space = spaces_[static_cast<std::size_t>(conv.space)];
         const int a = space.ring[static_cast<std::size_t>(position)];
@@ -483,6 +494,7 @@ private:
         const time_point expires = at + space.timings.offer_timeout;
         schedule(c, Kind::offer_timeout, expires);
         emit(events::Offered{at, conv_id(c), agent_id(a), space_id(conv.space), expires});
+        return a;
     }
 
     // R10: offer waiting conversations, oldest first, until none can be offered.
@@ -496,9 +508,10 @@ private:
             return conversations_[static_cast<std::size_t>(x)].started < conversations_[static_cast<std::size_t>(y)].started;
         });
         // Offering only ever uses up slots, so one pass oldest first reaches the fixed point.
+        std::vector<std::int64_t> used = slots_in_use();
         for (int c : waiting) {
-            const int position = find_eligible(conversations_[static_cast<std::size_t>(c)].space, -1);
-            if (position >= 0) make_offer(c, position, at);
+            const int position = find_eligible(conversations_[static_cast<std::size_t>(c)].space, -1, used);
+            if (position >= 0) ++used[static_cast<std::size_t>(make_offer(c, position, at))];
         }
     }
 
