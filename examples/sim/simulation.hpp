@@ -355,10 +355,15 @@ private:
         return c.accepted_us + to_micros(c.handle_seconds * (number + 1.0) / (c.messages + 1.0));
     }
 
+    enum class HandleDistribution : std::uint8_t { fixed, exponential, lognormal };
+
     double handle_time() {
         const Behaviour& b = scenario_.behaviour;
-        if (b.handle_time_distribution == "fixed") return b.handle_time;
-        if (b.handle_time_distribution == "exponential") return conversation_.exponential(b.handle_time);
+        switch (handle_distribution_) {
+            case HandleDistribution::fixed: return b.handle_time;
+            case HandleDistribution::exponential: return conversation_.exponential(b.handle_time);
+            case HandleDistribution::lognormal: break;
+        }
         return conversation_.lognormal(b.handle_time, b.handle_time_cv);
     }
 
@@ -576,6 +581,10 @@ private:
         conversation_ = master_.split(2);
         patience_ = master_.split(3);
         Random schedules = master_.split(4);
+        const std::string& distribution = scenario_.behaviour.handle_time_distribution;
+        handle_distribution_ = distribution == "fixed"         ? HandleDistribution::fixed
+                               : distribution == "exponential" ? HandleDistribution::exponential
+                                                               : HandleDistribution::lognormal;
         for (std::size_t s = 0; s < scenario_.spaces.size(); ++s) arrivals_.push_back(master_.split(100 + s));
 
         SiteUpdate site;
@@ -692,6 +701,7 @@ private:
     Random patience_{0};
     std::vector<Random> arrivals_;
     std::vector<double> arrival_clock_;
+    HandleDistribution handle_distribution_ = HandleDistribution::lognormal;
 
     std::int64_t run_end_ = 0;
     std::int64_t now_ = 0;
