@@ -189,6 +189,7 @@ private:
         message,       // who: customer, arg: message number
         end,           // who: customer
         resolve,       // who: customer
+        plan_day,      // who: agent, arg: day + 1 (day -1 is the one before the run)
     };
 
     struct Pending {
@@ -232,6 +233,12 @@ private:
                     check(engine_.end_by_customer(c.id), "end_by_customer");
                 else
                     check(engine_.end_by_agent(c.id, agents_[c.assignee].id), "end_by_agent");
+                return;
+            }
+            case Kind::plan_day: {
+                const auto day = static_cast<std::int64_t>(p.arg) - 1;
+                plan_day(p.who, day);
+                if ((day + 1) * day_us <= run_end_ + day_us) schedule((day + 1) * day_us, Kind::plan_day, p.who, p.arg + 1);
                 return;
             }
             case Kind::resolve: {
@@ -302,6 +309,7 @@ private:
         bool on_shift = false;
         bool on_break = false;
         bool away = false;  // missed an offer; back after a while
+        std::int64_t stagger_us = 0;  // this agent's breaks start that much later
         std::int64_t last_us = 0;
         double used = 0;
         double staffed = 0;
@@ -324,6 +332,28 @@ private:
         change(a);
         if (a.logged_in() != was_in) staffed_.set(staffed_.value + (was_in ? -1.0 : 1.0) * a.limit);
         check(engine_.set_availability(a.id, all_spaces, a.wants_offers()), "set_availability");
+    }
+
+    static constexpr std::int64_t day_us = 24LL * 3600 * micros_per_second;
+
+    // Schedules the shift and breaks of one agent's day (those not before 0).
+    void plan_day(std::uint32_t index, std::int64_t day) {
+        const AgentGroupSpec& group = scenario_.agents[agents_[index].group];
+        const std::int64_t base = day * day_us;
+        const std::int64_t start = base + to_micros(group.shift_start * 3600);
+        const std::int64_t end = base + to_micros(group.shift_end * 3600);
+        if (end <= 0) return;
+        if (group.shift_end - group.shift_start < 24) {
+            schedule(std::max<std::int64_t>(0, start), Kind::shift_start, index);
+            schedule(end, Kind::shift_end, index);
+        }
+        for (const BreakSpec& br : group.breaks) {
+            const std::int64_t from = base + to_micros(break_start_in_shift(group, br) * 3600) + agents_[index].stagger_us;
+            const std::int64_t to = std::min(end, from + to_micros(br.minutes * 60));
+            if (from < 0 || from >= to) continue;
+            schedule(from, Kind::break_start, index);
+            schedule(to, Kind::break_end, index);
+        }
     }
 
     void answer(std::uint32_t customer, std::uint32_t serial, bool accept) {
@@ -607,7 +637,6 @@ private:
             space_ids_.push_back(*id);
         }
 
-        const std::int64_t day = to_micros(24 * 3600.0);
         for (std::size_t g = 0; g < scenario_.agents.size(); ++g) {
             const AgentGroupSpec& group = scenario_.agents[g];
             for (std::int64_t n = 0; n < group.count; ++n) {
@@ -624,27 +653,12 @@ private:
                     if (roles.empty() || std::find(roles.begin(), roles.end(), scenario_.spaces[s].name) != roles.end())
                         if (!engine_.grant_role(*id, space_ids_[s])) throw std::invalid_argument("grant_role failed");
                 }
-                // Shifts and breaks, day after day, from the day before the run (a night
-                // shift may be under way at 0) to a day past its end (the drain).
-                const double stagger = schedules.uniform() * group.break_stagger_minutes * 60;
-                const bool always = group.shift_end - group.shift_start >= 24;
-                if (always) schedule(0, Kind::shift_start, index);
-                for (std::int64_t d = -1; d * day <= run_end_ + day; ++d) {
-                    const std::int64_t base = d * day;
-                    const std::int64_t start = base + to_micros(group.shift_start * 3600);
-                    const std::int64_t end = base + to_micros(group.shift_end * 3600);
-                    if (!always && end > 0) {
-                        schedule(std::max<std::int64_t>(0, start), Kind::shift_start, index);
-                        schedule(end, Kind::shift_end, index);
-                    }
-                    for (const BreakSpec& br : group.breaks) {
-                        const std::int64_t from = base + to_micros(break_start_in_shift(group, br) * 3600 + stagger);
-                        const std::int64_t to = std::min(end, from + to_micros(br.minutes * 60));
-                        if (from < 0 || from >= to) continue;
-                        schedule(from, Kind::break_start, index);
-                        schedule(to, Kind::break_end, index);
-                    }
-                }
+                // Shifts and breaks, planned a day at a time from the day before the run
+                // (a night shift may be under way at 0).
+                agents_.back().stagger_us = to_micros(schedules.uniform() * group.break_stagger_minutes * 60);
+                if (group.shift_end - group.shift_start >= 24) schedule(0, Kind::shift_start, index);
+                plan_day(index, -1);
+                schedule(0, Kind::plan_day, index, 1);
             }
         }
 
@@ -655,7 +669,8 @@ private:
             for (int h = 0; h < 24; ++h) per_day += spec.hourly.empty() ? spec.rate_per_hour : spec.hourly[h];
             expected += per_day * scenario_.traffic * scenario_.hours / 24;
         }
-        const auto reserve = static_cast<std::size_t>(std::min(expected * 1.1 + 64, 5e7));
+        // Room for the expected arrivals up front (beyond a million, the vectors grow as usual).
+        const auto reserve = static_cast<std::size_t>(std::min(expected * 1.1 + 64, 1e6));
         customers_.reserve(reserve);
         results_.waits.reserve(reserve);
         queue_.reserve(4 * agents_.size() + 1024);
