@@ -15,7 +15,7 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 out=build/release
 build/release/benchmarks/chatroute_steady_alloc_test
 build/release/benchmarks/chatroute_bench --benchmark_out="$out/bench.json" --benchmark_out_format=json \
-  --benchmark_counters_tabular=true "$@" | tee "$out/bench-output.txt"
+  --benchmark_min_time=0.2 "$@" | tee "$out/bench-output.txt"
 sed -n '/=== summary ===/,$p' "$out/bench-output.txt" > "$out/bench-summary.txt"
 python3 benchmarks/plot_scaling.py "$out/bench.json" docs/images/scaling.svg
 echo "== summary: $out/bench-summary.txt, chart: docs/images/scaling.svg =="
