@@ -1,5 +1,6 @@
 #pragma once
-// chatroute: routes live customer chats to human agents. One include for all of it.
+/// \file
+/// chatroute: routes live customer chats to human agents. One include for all of it.
 
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>

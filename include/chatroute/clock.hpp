@@ -1,5 +1,6 @@
 #pragma once
-// Time as the engine sees it: an injected clock, never the wall.
+/// \file
+/// Time as the engine sees it: an injected clock, never the wall.
 
 #include <chrono>
 #include <concepts>
@@ -7,8 +8,8 @@
 
 namespace chatroute {
 
-// The engine's own timeline: microseconds since an epoch the host chooses
-// (a scenario's start, the Unix epoch, a simulation's zero).
+/// The engine's own timeline: microseconds since an epoch the host chooses
+/// (a scenario's start, the Unix epoch, a simulation's zero).
 struct timeline {
     using rep = std::int64_t;
     using period = std::micro;
@@ -20,13 +21,13 @@ struct timeline {
 using duration = timeline::duration;
 using time_point = timeline::time_point;
 
-// Anything with `now()` giving a time_point can drive the engine.
+/// Anything with `now()` giving a time_point can drive the engine.
 template <class C>
 concept Clock = requires(const C& clock) {
     { clock.now() } -> std::convertible_to<time_point>;
 };
 
-// A clock the host moves by hand: tests, simulations, replays.
+/// A clock the host moves by hand: tests, simulations, replays.
 class ManualClock {
 public:
     constexpr ManualClock() = default;
@@ -42,7 +43,7 @@ private:
 
 static_assert(Clock<ManualClock>);
 
-// Seconds since the epoch as a time_point; fractional seconds round to the microsecond.
+/// Seconds since the epoch as a time_point; fractional seconds round to the microsecond.
 [[nodiscard]] constexpr time_point at_seconds(double seconds) {
     const double micros = seconds * 1e6;
     return time_point{duration{static_cast<std::int64_t>(micros < 0 ? micros - 0.5 : micros + 0.5)}};

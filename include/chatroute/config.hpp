@@ -1,5 +1,6 @@
 #pragma once
-// Site, space, agent and workflow settings, with the defaults SPEC gives (§1, §7).
+/// \file
+/// Site, space, agent and workflow settings, with the defaults SPEC gives (§1, §7).
 
 #include <chatroute/clock.hpp>
 #include <chatroute/detail/named_enum.hpp>
@@ -18,7 +19,7 @@ namespace chatroute {
 
 enum class Plan : std::uint8_t { free, standard, premium, enterprise };
 
-// R13 D: which spaces an agent who misses an offer becomes unavailable in.
+/// R13 D: which spaces an agent who misses an offer becomes unavailable in.
 enum class MissedOfferScope : std::uint8_t { all_spaces, offer_space };
 
 [[nodiscard]] constexpr std::string_view to_string(Plan plan) {
@@ -29,12 +30,12 @@ enum class MissedOfferScope : std::uint8_t { all_spaces, offer_space };
     return scope == MissedOfferScope::all_spaces ? "all_spaces" : "offer_space";
 }
 
-// R1: chat exists only on premium and enterprise sites.
+/// R1: chat exists only on premium and enterprise sites.
 [[nodiscard]] constexpr bool chat_eligible(Plan plan) {
     return plan == Plan::premium || plan == Plan::enterprise;
 }
 
-// A space's timers (§1). Every one must be > 0.
+/// A space's timers (§1). Every one must be > 0.
 struct SpaceTimings {
     duration offer_timeout = std::chrono::seconds{120};
     duration accept_window = std::chrono::minutes{20};
@@ -44,26 +45,26 @@ struct SpaceTimings {
 };
 
 struct SpaceSettings {
-    // R2: a space created as new has chat on (on an eligible plan); a pre-existing one off.
+    /// R2: a space created as new has chat on (on an eligible plan); a pre-existing one off.
     bool is_new = true;
     std::string fallback_message{};
     SpaceTimings timings{};
 };
 
 struct AgentSettings {
-    // The agent's conversation limit across all spaces; the site default when empty.
+    /// The agent's conversation limit across all spaces; the site default when empty.
     std::optional<std::int64_t> limit{};
 };
 
-// Site-wide, shared work item configuration (R24).
+/// Site-wide, shared work item configuration (R24).
 struct Workflow {
-    // Display names of waiting_for_agent, active, wrapping_up, closed.
+    /// Display names of waiting_for_agent, active, wrapping_up, closed.
     std::array<std::string, 4> status_names{"Waiting for agent", "Active", "Wrapping up", "Closed"};
     std::vector<std::string> resolutions{"Done", "Won't do", "Duplicate", "Unanswered"};
     std::string unanswered_resolution = "Unanswered";
 };
 
-// A change to the site: every field left empty stays as it is. Applied as a whole or not at all.
+/// A change to the site: every field left empty stays as it is. Applied as a whole or not at all.
 struct SiteUpdate {
     std::optional<Plan> plan{};
     std::optional<std::int64_t> default_limit{};
@@ -102,7 +103,7 @@ inline constexpr std::int64_t max_conversation_limit = 1'000'000;
     return settings.limit ? validate_limit(*settings.limit) : Result<>{};
 }
 
-// R24: the unanswered resolution is in the list; no name is empty or repeated.
+/// R24: the unanswered resolution is in the list; no name is empty or repeated.
 [[nodiscard]] inline Result<> validate(const Workflow& workflow) {
     const auto bad_names = [](const auto& names) {
         for (std::size_t i = 0; i < names.size(); ++i) {

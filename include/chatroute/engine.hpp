@@ -1,9 +1,10 @@
 #pragma once
-// The routing engine: commands in, events out, time from an injected clock.
-//
-// Every command first fires the deadlines that are due (R25), then checks its input
-// (a failed command changes nothing and emits nothing, R27), then acts, then routes
-// waiting conversations to eligible agents until none can be offered (R10).
+/// \file
+/// The routing engine: commands in, events out, time from an injected clock.
+///
+/// Every command first fires the deadlines that are due (R25), then checks its input
+/// (a failed command changes nothing and emits nothing, R27), then acts, then routes
+/// waiting conversations to eligible agents until none can be offered (R10).
 
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
@@ -32,7 +33,7 @@
 
 namespace chatroute {
 
-// An agent's slots (R8): accepted and not yet closed, offers pending, and the limit.
+/// An agent's slots (R8): accepted and not yet closed, offers pending, and the limit.
 struct Load {
     std::uint32_t assigned = 0;
     std::uint32_t pending = 0;
@@ -40,11 +41,11 @@ struct Load {
     friend constexpr bool operator==(const Load&, const Load&) = default;
 };
 
-// What the engine's containers hold, for capacity planning and the benchmarks.
+/// What the engine's containers hold, for capacity planning and the benchmarks.
 struct MemoryUsage {
-    std::size_t agents = 0;         // agent records and their membership lists
-    std::size_t spaces = 0;         // space records, rings, eligibility indexes, waiting heaps
-    std::size_t conversations = 0;  // conversation records, timers, free list
+    std::size_t agents = 0;         ///< agent records and their membership lists
+    std::size_t spaces = 0;         ///< space records, rings, eligibility indexes, waiting heaps
+    std::size_t conversations = 0;  ///< conversation records, timers, free list
     [[nodiscard]] std::size_t total() const { return agents + spaces + conversations; }
 };
 
@@ -56,8 +57,8 @@ template <class C, class S>
     requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>>
 class Engine {
 public:
-    // Deduction (below) makes lvalue arguments references: the engine uses the caller's
-    // clock and sink, which must outlive it. Temporaries are moved in and owned.
+    /// Deduction (below) makes lvalue arguments references: the engine uses the caller's
+    /// clock and sink, which must outlive it. Temporaries are moved in and owned.
     Engine(std::type_identity_t<C> clock, std::type_identity_t<S> sink)
         : clock_(std::forward<C>(clock)),
           sink_(std::forward<S>(sink)),
@@ -72,10 +73,10 @@ public:
 
     // ---- Time (R25, R26) ----
 
-    // Fires every deadline at or before the clock's now; returns how many fired.
+    /// Fires every deadline at or before the clock's now; returns how many fired.
     Result<std::size_t> advance() { return catch_up(); }
 
-    // When the host should call advance() next; empty when nothing is scheduled.
+    /// When the host should call advance() next; empty when nothing is scheduled.
     [[nodiscard]] std::optional<time_point> next_deadline() const {
         if (auto due = timers_.next()) return due->deadline;
         return std::nullopt;
@@ -208,7 +209,7 @@ public:
         return finish();
     }
 
-    // R5: every space where the agent holds the role, in the order the spaces were added.
+    /// R5: every space where the agent holds the role, in the order the spaces were added.
     Result<> set_availability(AgentId agent_id, AllSpaces, bool available) {
         catch_up();
         auto agent = agent_index(agent_id);
@@ -289,7 +290,7 @@ public:
         return agent_says<events::Typing>(id, agent, Audience::customer, {});
     }
 
-    // R16: internal notes, for the team only, in any status but closed.
+    /// R16: internal notes, for the team only, in any status but closed.
     Result<> note(ConversationId id, AgentId agent_id, MessageRef ref = {}) {
         catch_up();
         auto target = team_target(id, agent_id);
@@ -306,7 +307,7 @@ public:
         return {};
     }
 
-    // R20: the customer leaves.
+    /// R20: the customer leaves.
     Result<> end_by_customer(ConversationId id) {
         catch_up();
         auto c = live_conversation(id);
@@ -316,7 +317,7 @@ public:
         return finish();
     }
 
-    // R20: the assignee ends it.
+    /// R20: the assignee ends it.
     Result<> end_by_agent(ConversationId id, AgentId agent_id) {
         catch_up();
         auto target = assignee_target(id, agent_id);
@@ -325,7 +326,7 @@ public:
         return finish();
     }
 
-    // R22: the assignee closes the work item with a resolution from the workflow.
+    /// R22: the assignee closes the work item with a resolution from the workflow.
     Result<> resolve(ConversationId id, AgentId agent_id, std::string_view resolution) {
         catch_up();
         auto target = team_target(id, agent_id);
@@ -379,7 +380,7 @@ public:
     [[nodiscard]] std::uint32_t default_limit() const { return default_limit_; }
     [[nodiscard]] const Workflow& workflow() const { return workflow_; }
     [[nodiscard]] std::size_t agent_count() const { return agents_.size(); }
-    // The n-th space or agent added (from 0): how a host rebuilds its id maps after restore().
+    /// The n-th space or agent added (from 0): how a host rebuilds its id maps after restore().
     [[nodiscard]] Result<SpaceId> space_at(std::size_t n) const {
         if (n >= spaces_.size()) return tl::unexpected(Error::unknown_space);
         return space_handle(static_cast<std::uint32_t>(n));
@@ -406,16 +407,16 @@ public:
         return usage;
     }
 
-    // Every invariant the engine keeps, checked the slow way; the first one broken, if any.
+    /// Every invariant the engine keeps, checked the slow way; the first one broken, if any.
     [[nodiscard]] std::optional<std::string> check_invariants() const;
 
     // ---- Snapshots (docs/snapshot-format.md) ----
 
-    // The whole state as bytes. Equal states give equal bytes.
+    /// The whole state as bytes. Equal states give equal bytes.
     [[nodiscard]] std::vector<std::byte> snapshot() const;
 
-    // An engine that from now on emits exactly the events the snapshotted one would have.
-    // Handles issued by the snapshotted engine stay valid in the restored one.
+    /// An engine that from now on emits exactly the events the snapshotted one would have.
+    /// Handles issued by the snapshotted engine stay valid in the restored one.
     [[nodiscard]] static tl::expected<Engine, SnapshotError> restore(std::span<const std::byte> bytes, C clock,
                                                                      S sink);
 
@@ -438,7 +439,7 @@ private:
         if (id.index >= agents_.size() || !ours(id.stamp)) return tl::unexpected(Error::unknown_agent);
         return id.index;
     }
-    // A known conversation's index, or nil where it is closed (its slot since reused).
+    /// A known conversation's index, or nil where it is closed (its slot since reused).
     [[nodiscard]] Result<std::uint32_t> find_conversation(ConversationId id) const {
         if (id.index >= conversations_.size() || !ours(id.stamp))
             return tl::unexpected(Error::unknown_conversation);
@@ -461,7 +462,7 @@ private:
         return c;
     }
 
-    // R4: the assignee, or an agent with the role in the conversation's space.
+    /// R4: the assignee, or an agent with the role in the conversation's space.
     [[nodiscard]] bool acts_in(std::uint32_t agent, std::uint32_t c) const {
         const detail::ConversationState& conv = conversations_[c];
         return conv.assignee == agent || agents_[agent].has_role(conv.space);
@@ -469,7 +470,7 @@ private:
 
     using AgentConversation = std::pair<std::uint32_t, std::uint32_t>;
 
-    // Fields: conversation, agent. The agent acts in the conversation's space.
+    /// Fields: conversation, agent. The agent acts in the conversation's space.
     Result<AgentConversation> team_target(ConversationId id, AgentId agent_id) const {
         auto c = find_conversation(id);
         if (!c) return tl::unexpected(c.error());
@@ -480,7 +481,7 @@ private:
         return AgentConversation{*agent, *c};
     }
 
-    // Fields: conversation, agent. The agent is the assignee of a conversation not yet ended.
+    /// Fields: conversation, agent. The agent is the assignee of a conversation not yet ended.
     Result<AgentConversation> assignee_target(ConversationId id, AgentId agent_id) const {
         auto target = team_target(id, agent_id);
         if (!target) return target;
@@ -490,7 +491,7 @@ private:
         return target;
     }
 
-    // Fields: agent, conversation. The agent holds the conversation's pending offer.
+    /// Fields: agent, conversation. The agent holds the conversation's pending offer.
     Result<AgentConversation> offer_target(AgentId agent_id, ConversationId id) const {
         auto agent = agent_index(agent_id);
         if (!agent) return tl::unexpected(agent.error());
@@ -527,7 +528,7 @@ private:
         return {};
     }
 
-    // R17: a message while active starts the 20 minutes again.
+    /// R17: a message while active starts the 20 minutes again.
     void note_activity(std::uint32_t c) {
         if (conversations_[c].status == Status::active) restart_inactivity(c);
     }
@@ -563,7 +564,7 @@ private:
         if (a.has_free_slot()) make_eligible(space, m.ring_position);
     }
 
-    // R14: turning unavailable withdraws the agent's pending offers in that space.
+    /// R14: turning unavailable withdraws the agent's pending offers in that space.
     void make_unavailable(std::uint32_t agent, std::uint32_t space, AvailabilityReason reason, WithdrawReason why) {
         detail::Membership& m = *agents_[agent].membership(space);
         assert(m.role && m.available);
@@ -577,8 +578,8 @@ private:
         }
     }
 
-    // R8: an agent may be offered a conversation where it holds the role, is available,
-    // and has a free slot. A change of load can flip the last, in every space at once.
+    /// R8: an agent may be offered a conversation where it holds the role, is available,
+    /// and has a free slot. A change of load can flip the last, in every space at once.
     template <class F>
     void change_load(std::uint32_t agent, F&& change) {
         detail::AgentState& a = agents_[agent];
@@ -620,7 +621,7 @@ private:
                              instant_ + space.offer_timeout});
     }
 
-    // Takes the offer away from its agent and gives the slot back. No event.
+    /// Takes the offer away from its agent and gives the slot back. No event.
     std::uint32_t remove_offer(std::uint32_t c) {
         const std::uint32_t agent = conversations_[c].offered_to;
         unlink_offer(c);
@@ -653,14 +654,14 @@ private:
         conv.offered_to = conv.offer_prev = conv.offer_next = detail::nil;
     }
 
-    // R9: the first eligible agent from the cursor on, wrapping around.
+    /// R9: the first eligible agent from the cursor on, wrapping around.
     [[nodiscard]] std::uint32_t next_eligible(std::uint32_t space) const {
         const detail::SpaceState& s = spaces_[space];
         const std::uint32_t position = s.eligible.find_next_wrapping(s.cursor);
         return position == detail::BitIndex::npos ? detail::nil : s.ring[position];
     }
 
-    // R12: the next eligible agent other than the decliner; else the decliner, if eligible.
+    /// R12: the next eligible agent other than the decliner; else the decliner, if eligible.
     [[nodiscard]] std::uint32_t next_agent_after_decline(std::uint32_t space, std::uint32_t decliner) const {
         const detail::SpaceState& s = spaces_[space];
         const std::uint32_t own = agents_[decliner].membership(space)->ring_position;
@@ -697,9 +698,9 @@ private:
         return !spaces_[space].waiting.empty() && !spaces_[space].eligible.empty();
     }
 
-    // Offers waiting conversations, oldest first across spaces, until none can be offered.
-    // Only spaces touched since the last routing can have become routable; offering only
-    // ever takes eligibility away, so the candidates shrink as it goes.
+    /// Offers waiting conversations, oldest first across spaces, until none can be offered.
+    /// Only spaces touched since the last routing can have become routable; offering only
+    /// ever takes eligibility away, so the candidates shrink as it goes.
     void route() {
         using Candidate = std::pair<std::uint64_t, std::uint32_t>;  // (age of head, space)
         candidates_.clear();
@@ -749,7 +750,7 @@ private:
         emit(events::StatusChanged{instant_, conversation_handle(c), from, *to});
     }
 
-    // R20: before acceptance straight to closed, unanswered; after it, to wrapping_up.
+    /// R20: before acceptance straight to closed, unanswered; after it, to wrapping_up.
     void end_conversation(std::uint32_t c, EndReason reason, bool fallback = false) {
         detail::ConversationState& conv = conversations_[c];
         const ConversationId id = conversation_handle(c);
@@ -790,7 +791,7 @@ private:
         return c;
     }
 
-    // A closed work item is final (R23): its slot is reused; its old handle reads as closed.
+    /// A closed work item is final (R23): its slot is reused; its old handle reads as closed.
     void release_conversation(std::uint32_t c) {
         detail::ConversationState& conv = conversations_[c];
         assert(conv.status == Status::closed && conv.offered_to == detail::nil);
@@ -836,7 +837,7 @@ private:
         }
     }
 
-    // R13: the agent missed the offer; it becomes unavailable and the conversation waits again.
+    /// R13: the agent missed the offer; it becomes unavailable and the conversation waits again.
     void offer_timed_out(std::uint32_t c) {
         const std::uint32_t space = conversations_[c].space;
         const std::uint32_t agent = conversations_[c].offered_to;
@@ -856,7 +857,7 @@ private:
 
     // ---- Workflow (R24) ----
 
-    // Names live in a pool that only grows, so events may keep views of them.
+    /// Names live in a pool that only grows, so events may keep views of them.
     std::string_view intern(std::string_view text) {
         for (const std::string& known : strings_)
             if (known == text) return known;
@@ -915,7 +916,7 @@ private:
     detail::TimerQueue timers_;
 
     time_point last_now_{};
-    time_point instant_{};  // the instant events carry: now, or a firing deadline's own
+    time_point instant_{};  ///< the instant events carry: now, or a firing deadline's own
 
     std::vector<std::uint32_t> dirty_spaces_;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> candidates_;

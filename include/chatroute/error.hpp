@@ -1,5 +1,6 @@
 #pragma once
-// Errors are values: one enum, one message table, an fmt formatter (R27).
+/// \file
+/// Errors are values: one enum, one message table, an fmt formatter (R27).
 
 #include <chatroute/detail/named_enum.hpp>
 
@@ -11,7 +12,7 @@
 
 namespace chatroute {
 
-// In precedence order: where several apply, the first wins (R27).
+/// In precedence order: where several apply, the first wins (R27).
 enum class Error : std::uint8_t {
     invalid_argument,
     unknown_space,
@@ -55,12 +56,12 @@ inline constexpr std::array<ErrorText, 14> error_texts{{
 }};
 }  // namespace detail
 
-// The machine-readable code, as SPEC spells it: "no_offer".
+/// The machine-readable code, as SPEC spells it: "no_offer".
 [[nodiscard]] constexpr std::string_view to_string(Error error) {
     return detail::error_texts[static_cast<std::size_t>(error)].code;
 }
 
-// One line a person can read.
+/// One line a person can read.
 [[nodiscard]] constexpr std::string_view message(Error error) {
     return detail::error_texts[static_cast<std::size_t>(error)].message;
 }

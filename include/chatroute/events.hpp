@@ -1,5 +1,6 @@
 #pragma once
-// What the engine tells the host: small value types, each with its instant and ids (§10).
+/// \file
+/// What the engine tells the host: small value types, each with its instant and ids (§10).
 
 #include <chatroute/clock.hpp>
 #include <chatroute/detail/named_enum.hpp>
@@ -17,7 +18,7 @@ namespace chatroute {
 
 enum class Party : std::uint8_t { customer, agent };
 
-// Who may see an event's content. `team` never reaches the customer.
+/// Who may see an event's content. `team` never reaches the customer.
 enum class Audience : std::uint8_t { conversation, agent, customer, team };
 
 enum class AvailabilityReason : std::uint8_t { agent, offer_timeout, role_revoked };
@@ -46,14 +47,14 @@ enum class EndReason : std::uint8_t { agent, customer, inactivity, max_duration,
     return names[static_cast<std::size_t>(reason)];
 }
 
-// The host's reference to a message body it keeps; the engine only carries it back (R19).
+/// The host's reference to a message body it keeps; the engine only carries it back (R19).
 struct MessageRef {
     std::uint64_t value = 0;
     friend constexpr bool operator==(MessageRef, MessageRef) = default;
 };
 
-// Each event lists its fields, in SPEC's order, through `fields(visit)`; formatters and
-// the replay tool's JSON are written once against that.
+/// Each event lists its fields, in SPEC's order, through `fields(visit)`; formatters and
+/// the replay tool's JSON are written once against that.
 namespace events {
 
 struct ConversationStarted {
@@ -92,7 +93,7 @@ struct Offered {
     }
 };
 
-// Events that name only a conversation and an agent.
+/// Events that name only a conversation and an agent.
 template <class Tag>
 struct ConversationAgentEvent {
     static constexpr std::string_view name = Tag::name;
@@ -136,7 +137,7 @@ struct StatusChanged {
     }
 };
 
-// A chat message or a typing indicator; `agent` is set only when from an agent.
+/// A chat message or a typing indicator; `agent` is set only when from an agent.
 template <class Tag>
 struct Utterance {
     static constexpr std::string_view name = Tag::name;
@@ -156,7 +157,7 @@ struct TypingTag { static constexpr std::string_view name = "typing"; };
 using Message = Utterance<MessageTag>;
 using Typing = Utterance<TypingTag>;
 
-// An internal note: its audience is the team, always (R16).
+/// An internal note: its audience is the team, always (R16).
 struct Note {
     static constexpr std::string_view name = "note";
     static constexpr Audience audience = Audience::team;
@@ -184,7 +185,7 @@ struct ConversationEnded {
     template <class F> void fields(F&& f) const { f("conversation", conversation), f("reason", reason); }
 };
 
-// `text` stays valid for the engine's lifetime.
+/// `text` stays valid for the engine's lifetime.
 struct FallbackMessage {
     static constexpr std::string_view name = "fallback_message";
     time_point at;
@@ -193,7 +194,7 @@ struct FallbackMessage {
     template <class F> void fields(F&& f) const { f("conversation", conversation), f("text", text); }
 };
 
-// `resolution` stays valid for the engine's lifetime, whatever the workflow becomes.
+/// `resolution` stays valid for the engine's lifetime, whatever the workflow becomes.
 struct Resolved {
     static constexpr std::string_view name = "resolved";
     time_point at;
@@ -212,7 +213,7 @@ struct WorkflowChanged {
 
 }  // namespace events
 
-// Every event, for hosts that store or queue them.
+/// Every event, for hosts that store or queue them.
 using Event = std::variant<events::ConversationStarted, events::AvailabilityChanged,
                            events::Offered, events::OfferDeclined, events::OfferTimedOut,
                            events::OfferWithdrawn, events::Accepted, events::TranscriptShared,
@@ -230,18 +231,18 @@ struct accepts_all<S, std::variant<E...>> {
 };
 }  // namespace detail
 
-// Anything callable with every event type: a lambda with `auto`, an overload set, a recorder.
+/// Anything callable with every event type: a lambda with `auto`, an overload set, a recorder.
 template <class S>
 concept EventSink = detail::accepts_all<S, Event>::value;
 
-// Keeps every event in order: for tests and for hosts that batch.
+/// Keeps every event in order: for tests and for hosts that batch.
 struct RecordingSink {
     std::vector<Event> events;
     template <class E>
     void operator()(const E& event) { events.emplace_back(event); }
 };
 
-// Drops every event: for benchmarks and for hosts that only query.
+/// Drops every event: for benchmarks and for hosts that only query.
 struct NullSink {
     template <class E>
     void operator()(const E&) const noexcept {}

@@ -1,6 +1,7 @@
 #pragma once
-// fmt formatters for handles, instants, events and the Event variant. Enums and errors
-// format through their `to_string` (detail/named_enum.hpp).
+/// \file
+/// fmt formatters for handles, instants, events and the Event variant. Enums and errors
+/// format through their `to_string` (detail/named_enum.hpp).
 
 #include <chatroute/clock.hpp>
 #include <chatroute/events.hpp>
@@ -14,7 +15,7 @@
 
 namespace chatroute::detail {
 
-// Seconds since the epoch, shortest exact form: "120", "0.5", "-3.000001".
+/// Seconds since the epoch, shortest exact form: "120", "0.5", "-3.000001".
 template <class Out>
 Out format_seconds(Out out, time_point instant) {
     const std::int64_t micros = instant.time_since_epoch().count();
@@ -65,7 +66,7 @@ struct fmt::formatter<chatroute::MessageRef> {
     }
 };
 
-// "offered{at=0, conversation=#0, agent=#1, space=#0, expires_at=120}"
+/// "offered{at=0, conversation=#0, agent=#1, space=#0, expires_at=120}"
 template <chatroute::detail::FieldedEvent E>
 struct fmt::formatter<E> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }

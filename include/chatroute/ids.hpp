@@ -1,5 +1,6 @@
 #pragma once
-// Compact handles the engine hands back. The host keeps its own ids and maps them.
+/// \file
+/// Compact handles the engine hands back. The host keeps its own ids and maps them.
 
 #include <compare>
 #include <cstdint>
@@ -14,7 +15,7 @@ struct Handle {
     static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
 
     std::uint32_t index = none;
-    // High byte: the engine that issued it; low 24 bits: the slot's generation.
+    /// High byte: the engine that issued it; low 24 bits: the slot's generation.
     std::uint32_t stamp = 0;
 
     [[nodiscard]] constexpr bool valid() const { return index != none; }
@@ -27,14 +28,14 @@ struct AgentTag {};
 struct ConversationTag {};
 }  // namespace detail
 
-// A help desk inside the site.
+/// A help desk inside the site.
 using SpaceId = detail::Handle<detail::SpaceTag>;
-// A person with the agent role in zero or more spaces.
+/// A person with the agent role in zero or more spaces.
 using AgentId = detail::Handle<detail::AgentTag>;
-// A conversation and its work item (one each, same id).
+/// A conversation and its work item (one each, same id).
 using ConversationId = detail::Handle<detail::ConversationTag>;
 
-// For `set_availability`: every space where the agent holds the role.
+/// For `set_availability`: every space where the agent holds the role.
 struct AllSpaces {};
 inline constexpr AllSpaces all_spaces{};
 

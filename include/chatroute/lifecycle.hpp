@@ -1,5 +1,6 @@
 #pragma once
-// The work item lifecycle in one table: the engine executes it, the docs and tests quote it.
+/// \file
+/// The work item lifecycle in one table: the engine executes it, the docs and tests quote it.
 
 #include <chatroute/detail/named_enum.hpp>
 
@@ -12,11 +13,11 @@ namespace chatroute {
 
 enum class Status : std::uint8_t { waiting_for_agent, active, wrapping_up, closed };
 
-// What moves a work item.
+/// What moves a work item.
 enum class Trigger : std::uint8_t {
-    accept,   // an agent accepts the offer
-    end,      // the conversation ends: by the assignee, the customer, or a timer
-    resolve,  // the assignee resolves it with a resolution
+    accept,   ///< an agent accepts the offer
+    end,      ///< the conversation ends: by the assignee, the customer, or a timer
+    resolve,  ///< the assignee resolves it with a resolution
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Status status) {
@@ -36,7 +37,7 @@ struct Transition {
     std::string_view rules;
 };
 
-// Every transition there is. A pair not listed is refused (closed is final: R23).
+/// Every transition there is. A pair not listed is refused (closed is final: R23).
 inline constexpr std::array<Transition, 4> lifecycle{{
     {Status::waiting_for_agent, Trigger::accept, Status::active, "R11"},
     {Status::waiting_for_agent, Trigger::end, Status::closed, "R15 R18 R20"},
@@ -50,13 +51,13 @@ inline constexpr std::array<Transition, 4> lifecycle{{
     return std::nullopt;
 }
 
-// The conversation's timers and the statuses they run in.
+/// The conversation's timers and the statuses they run in.
 enum class TimerKind : std::uint8_t {
-    offer_timeout,       // R13: while an offer is pending
-    accept_window,       // R15: while waiting_for_agent
-    inactivity_warning,  // R17: while active, counting from the last message
-    inactivity_grace,    // R17: while active, after the warning
-    max_duration,        // R18: until the conversation ends
+    offer_timeout,       ///< R13: while an offer is pending
+    accept_window,       ///< R15: while waiting_for_agent
+    inactivity_warning,  ///< R17: while active, counting from the last message
+    inactivity_grace,    ///< R17: while active, after the warning
+    max_duration,        ///< R18: until the conversation ends
 };
 
 [[nodiscard]] constexpr std::string_view to_string(TimerKind kind) {

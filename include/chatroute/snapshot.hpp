@@ -1,7 +1,8 @@
 #pragma once
-// Why a snapshot could not be restored. A snapshot is the engine's whole state in a
-// versioned byte format (docs/snapshot-format.md); restoring one that is truncated,
-// corrupted or of another version gives one of these and no engine.
+/// \file
+/// Why a snapshot could not be restored. A snapshot is the engine's whole state in a
+/// versioned byte format (docs/snapshot-format.md); restoring one that is truncated,
+/// corrupted or of another version gives one of these and no engine.
 
 #include <chatroute/detail/named_enum.hpp>
 
@@ -12,14 +13,14 @@
 namespace chatroute {
 
 enum class SnapshotError : std::uint8_t {
-    truncated,            // the bytes end before the snapshot does
-    not_a_snapshot,       // the first bytes are not chatroute's snapshot marker
-    unsupported_version,  // written by a format version this build does not read
-    checksum_mismatch,    // bytes changed after the snapshot was written
-    inconsistent,         // well-formed bytes describing a state the engine cannot be in
+    truncated,            ///< the bytes end before the snapshot does
+    not_a_snapshot,       ///< the first bytes are not chatroute's snapshot marker
+    unsupported_version,  ///< written by a format version this build does not read
+    checksum_mismatch,    ///< bytes changed after the snapshot was written
+    inconsistent,         ///< well-formed bytes describing a state the engine cannot be in
 };
 
-inline constexpr std::uint32_t snapshot_magic = 0x4E53'5243;  // "CRSN", little-endian
+inline constexpr std::uint32_t snapshot_magic = 0x4E53'5243;  ///< "CRSN", little-endian
 inline constexpr std::uint16_t snapshot_version = 1;
 
 [[nodiscard]] constexpr std::string_view to_string(SnapshotError error) {
