@@ -7,7 +7,10 @@
 // that long. One seed: CHATROUTE_MODEL_SEED=1234. On a mismatch the test prints the seed,
 // the command index and both event streams, shrinks the stream and writes the smallest
 // failing one as a SPEC §10 scenario (JSON Lines) to CHATROUTE_MODEL_OUT (default: the
-// working directory), printing its path.
+// working directory), printing its path. With CHATROUTE_MODEL_SEED, CHATROUTE_MODEL_DUMP=path
+// writes that seed's whole stream as a scenario (and path.errors: the model's failed lines,
+// as the replay tool prints them), so `chatroute-replay path` can be checked against it.
+// CHATROUTE_MODEL_STATS=1 prints how often each command outcome and event occurred.
 
 #include "generator.hpp"
 #include "reference_model.hpp"
