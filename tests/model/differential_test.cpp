@@ -8,8 +8,9 @@
 // the command index and both event streams, shrinks the stream and writes the smallest
 // failing one as a SPEC §10 scenario (JSON Lines) to CHATROUTE_MODEL_OUT (default: the
 // working directory), printing its path. With CHATROUTE_MODEL_SEED, CHATROUTE_MODEL_DUMP=path
-// writes that seed's whole stream as a scenario (and path.errors: the model's failed lines,
-// as the replay tool prints them), so `chatroute-replay path` can be checked against it.
+// writes that seed's whole stream as a scenario, with path.errors (the model's failed lines,
+// as the replay tool prints them) and path.events (the model's events), so that the replay
+// tool can be checked against the model: compare_replay.py (in this directory) does that.
 // CHATROUTE_MODEL_STATS=1 prints how often each command outcome and event occurred.
 
 #include "generator.hpp"
@@ -478,9 +479,11 @@ TEST_CASE("the engine agrees with the reference model on random command streams"
             // replay tool prints them: {"error":"<code>","line":N}.
             std::ofstream(dump) << scenario_text(run.commands);
             std::ofstream errors(std::string(dump) + ".errors");
+            std::ofstream events(std::string(dump) + ".events");
             auto pair = std::make_unique<Pair>();
             for (std::size_t i = 0; i < run.commands.size(); ++i) {
                 const std::string outcome = pair->model.apply(run.commands[i]);
+                for (const std::string& line : pair->model.take_events()) events << line << '\n';
                 if (outcome.starts_with("error "))
                     errors << fmt::format("{{\"error\":\"{}\",\"line\":{}}}\n", outcome.substr(6), i + 1);
             }
