@@ -227,8 +227,9 @@ TEST_CASE("a resolved item is closed for good: every command on it fails with wo
     Talk t;
     REQUIRE(t.desk.engine.end_by_agent(t.c, t.a));
     REQUIRE(t.desk.engine.resolve(t.c, t.a, "Done"));
-    for (const auto& [name, command] : every_command()) {
-        INFO(name);
+    for (const auto& entry : every_command()) {
+        INFO(entry.first);
+        const auto& command = entry.second;
         for (AgentId who : {t.a, t.b})
             refused(t.desk, t.world(), "work_item_closed", [&] { return command(t.desk, t.c, who); });
     }
@@ -242,8 +243,9 @@ TEST_CASE("an item closed unanswered is closed for good too [R23] [R15]", "[R23]
     ConversationId c = start(desk, s);
     REQUIRE(desk.engine.end_by_customer(c));
     REQUIRE(desk.engine.status(c).value() == Status::closed);
-    for (const auto& [name, command] : every_command()) {
-        INFO(name);
+    for (const auto& entry : every_command()) {
+        INFO(entry.first);
+        const auto& command = entry.second;
         refused(desk, {{s}, {a}, {c}}, "work_item_closed", [&] { return command(desk, c, a); });
     }
 }
