@@ -877,8 +877,14 @@ private:
                                                       std::uint32_t detail::ConversationState::*field) const {
         auto c = find_conversation(id);
         if (!c) return tl::unexpected(c.error());
-        if (*c == detail::nil || conversations_[*c].*field == detail::nil) return std::optional<AgentId>{};
-        return std::optional<AgentId>{agent_handle(conversations_[*c].*field)};
+        // Built engaged, then emptied: the payload is never uninitialized, which keeps
+        // GCC's -Wmaybe-uninitialized quiet in hosts that copy the result at -O2.
+        std::optional<AgentId> agent{AgentId{}};
+        if (*c == detail::nil || conversations_[*c].*field == detail::nil)
+            agent.reset();
+        else
+            agent = agent_handle(conversations_[*c].*field);
+        return agent;
     }
 
     Result<bool> membership_flag(AgentId agent_id, SpaceId space_id, bool detail::Membership::*flag) const {
