@@ -84,7 +84,7 @@ TEST_CASE("The default day runs clean and looks like a help desk") {
     CHECK(r.intervals.size() >= 96);
 }
 
-TEST_CASE("Same scenario and seed, same bytes; another seed, other bytes") {
+TEST_CASE("Same scenario and seed, same bytes, and another seed, other bytes") {
     Scenario s = default_scenario();
     s.hours = 8;
     const Results a = simulate(s);
