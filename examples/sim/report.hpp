@@ -144,6 +144,9 @@ inline std::string bar_chart(std::string_view title, const std::vector<std::stri
             as_percent ? fmt::format("{:.1f}%", values[i] * 100) : number_label(values[i]));
         const double lx = x + slot / 2;
         const double ly = f.top + f.plot_h() + 14;
+        // Past about 60 bars, label every k-th so the labels stay readable.
+        const std::size_t every = (values.size() + 59) / 60;
+        if (i % every != 0) continue;
         if (rotate_labels)
             out += fmt::format(
                 "<text transform=\"translate({:.1f} {:.1f}) rotate(-60)\" class=\"tick\" text-anchor=\"end\">{}</text>\n",
