@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages chatroute needs, where they are missing.
+# Installs the Debian 12 packages chatroute needs to build, where they are missing, plus
+# any packages named as arguments (scripts/test.sh adds what only the tests need).
 set -euo pipefail
 
 packages=(cmake ninja-build g++ clang libexpected-dev libfmt-dev catch2 libbenchmark-dev
-          nlohmann-json3-dev libasio-dev pkg-config doxygen python3 "$@")
+          nlohmann-json3-dev libasio-dev pkg-config "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
