@@ -729,7 +729,9 @@ void targets_table() {
                                  : std::string(command) == "decline" ? "decline (re-offers)"
                                  : std::string(command) == "storm"   ? "missed offers (re-offers)"
                                                                      : std::string(command);
-        row("allocations per op, worst size: " + what, most, fixed(most, 3), "0", most == 0);
+        char shown[32];
+        std::snprintf(shown, sizeof shown, most == 0 ? "%.0f" : "%.2g", most);
+        row("allocations per op, worst size: " + what, most, shown, "0", most == 0);
     }
 }
 
