@@ -15,7 +15,7 @@ SERIES = [("agents", "Agents (100 spaces, idle)"), ("spaces", "Spaces (1e5 agent
           ("conversations", "Live conversations (1e4 agents)")]
 COLORS = {"lifecycle": "#222222", "start": "#1f77b4", "accept": "#ff7f0e", "decline": "#2ca02c",
           "message": "#d62728", "typing": "#9467bd", "note": "#8c564b", "set_availability": "#e377c2",
-          "end": "#7f7f7f", "resolve": "#bcbd22", "storm": "#17becf"}
+          "end": "#7f7f7f", "resolve": "#bcbd22", "storm": "#17becf", "storm_1k": "#98df8a"}
 
 
 def load(path):
