@@ -509,8 +509,13 @@ private:
 
     Result<std::optional<AgentId>> conversation_agent(ConversationId id, std::uint32_t Conversation::*field) const {
         auto conv = conversations_.find(id.index);
-        if (conv == conversations_.end() || conv->second.*field == nil) return std::optional<AgentId>{};
-        return std::optional<AgentId>{AgentId{conv->second.*field, 0}};
+        // Built engaged, then emptied, as the engine does: keeps GCC's -Wmaybe-uninitialized quiet.
+        std::optional<AgentId> agent{AgentId{}};
+        if (conv == conversations_.end() || conv->second.*field == nil)
+            agent.reset();
+        else
+            agent = AgentId{conv->second.*field, 0};
+        return agent;
     }
 
     template <class E>
