@@ -485,3 +485,18 @@ TEST_CASE("the accept window counts from the start, not from the last offer [R15
     (void)a, (void)b;
     desk.check();
 }
+
+TEST_CASE("customer messages while waiting do not move the accept window [R15] [R17]", "[R15][R17]") {
+    Desk desk;
+    SpaceId s = desk.space();
+    ConversationId c = start(desk, s);
+    at(desk, 600s);
+    REQUIRE(desk.engine.customer_message(c));
+    at(desk, 1100s);
+    REQUIRE(desk.engine.customer_message(c));
+    REQUIRE(desk.engine.customer_typing(c));
+    desk.take();
+    at(desk, 1200s);
+    CHECK(desk.names() == Lines{"fallback_message", "conversation_ended", "resolved", "status_changed"});
+    CHECK(desk.engine.status(c).value() == Status::closed);
+}
