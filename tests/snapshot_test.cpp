@@ -142,3 +142,17 @@ TEST_CASE("equal states give equal snapshot bytes; a failed command leaves them 
     CHECK(desk.engine.snapshot() == before);
     CHECK(desk.sink.events.empty());
 }
+
+TEST_CASE("reserving conversations up front leaves behaviour unchanged [R10]", "[memory][R10]") {
+    Desk plain, reserved;
+    reserved.engine.reserve_conversations(1000);
+    const auto before = reserved.engine.memory_usage().conversations;
+    for (Desk* desk : {&plain, &reserved}) {
+        SpaceId s = desk->space();
+        desk->ready_agent(s, 2);
+        for (int i = 0; i < 500; ++i) REQUIRE(desk->engine.start_conversation(s));
+    }
+    // Only the small heap over timer lists (one entry per distinct duration) may grow.
+    CHECK(reserved.engine.memory_usage().conversations <= before + 1024);
+    CHECK(reserved.take() == plain.take());
+}

@@ -407,6 +407,14 @@ public:
         return usage;
     }
 
+    /// Makes room for this many live conversations up front, so that growing to them
+    /// allocates nothing more and leaves no doubling slack (capacity planning).
+    void reserve_conversations(std::size_t count) {
+        conversations_.reserve(count);
+        free_conversations_.reserve(count);
+        timers_.reserve(count * detail::timer_slots);
+    }
+
     /// Every invariant the engine keeps, checked the slow way; the first one broken, if any.
     [[nodiscard]] std::optional<std::string> check_invariants() const;
 

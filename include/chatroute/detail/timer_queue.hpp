@@ -62,6 +62,7 @@ public:
     }
 
     void resize(std::size_t node_count) { nodes_.resize(node_count); }
+    void reserve(std::size_t node_count) { nodes_.reserve(node_count); }
     [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
     [[nodiscard]] std::size_t size() const { return scheduled_; }
 
