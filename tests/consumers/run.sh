@@ -84,7 +84,7 @@ if command -v pkg-config >/dev/null; then
   pkg-config --exact-version=0.1.0 chatroute
   mkdir -p "$work/pkg-config"
   # shellcheck disable=SC2046,SC2086  # pkg-config's flags split on purpose
-  "$cxx" -std=c++20 $strict "$here/find_package/main.cpp" -o "$work/pkg-config/consumer" \
+  "$cxx" -std=c++20 $strict "$here/consumer.cpp" -o "$work/pkg-config/consumer" \
     $(pkg-config --cflags --libs chatroute)
   "$work/pkg-config/consumer"
 else

@@ -1,5 +1,5 @@
-// A consumer that gets chatroute with FetchContent from a local archive or tree: routes
-// one conversation from start to closed.
+// The consumer every way of using chatroute builds (find_package, add_subdirectory,
+// FetchContent, pkg-config): routes one conversation from start to closed.
 #include <chatroute/chatroute.hpp>
 
 #include <fmt/format.h>
