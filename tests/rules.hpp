@@ -97,10 +97,12 @@ void refused(Desk& desk, const World& world, std::string_view code, Command&& co
     REQUIRE(desk.engine.advance());
     desk.take();
     const std::string before = describe(desk, world);
+    const std::vector<std::byte> snapshot_before = desk.engine.snapshot();
     const auto result = command();
     CHECK(outcome(result) == std::string(code));
     CHECK(desk.take() == Lines{});
     CHECK(describe(desk, world) == before);
+    CHECK(desk.engine.snapshot() == snapshot_before);  // the whole state, byte for byte
 }
 
 }  // namespace chatroute::test
