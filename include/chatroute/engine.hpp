@@ -848,9 +848,7 @@ private:
     /// R13: the agent missed the offer; it becomes unavailable and the conversation waits again.
     void offer_timed_out(std::uint32_t c) {
         const std::uint32_t space = conversations_[c].space;
-        const std::uint32_t agent = conversations_[c].offered_to;
-        unlink_offer(c);
-        change_load(agent, [](detail::AgentState& a) { --a.pending; });
+        const std::uint32_t agent = remove_offer(c);  // its timer has fired already
         emit(events::OfferTimedOut{instant_, conversation_handle(c), agent_handle(agent)});
         if (missed_offer_scope_ == MissedOfferScope::offer_space) {
             make_unavailable(agent, space, AvailabilityReason::offer_timeout, WithdrawReason::agent_unavailable);
