@@ -208,20 +208,34 @@ TEST_CASE("after a decline re-offers, routing runs for the rest [R12] [R10]", "[
 
 // ---- R13 ----
 
+namespace {
+// Agent a is available in s1 and s2, agent b in s1; a holds k0 (s1, offered at 0) and
+// k1 (s2, offered at 10). Then the clock reaches 120 s: a's offer of k0 is missed.
+struct MissedOffer {
+    SpaceId s1, s2;
+    AgentId a, b;
+    ConversationId k0, k1;
+
+    explicit MissedOffer(Desk& desk) {
+        s1 = desk.space();
+        s2 = desk.space();
+        a = desk.ready_agent(s1);
+        b = desk.ready_agent(s1);
+        REQUIRE(desk.engine.grant_role(a, s2));
+        REQUIRE(desk.engine.set_availability(a, s2, true));
+        k0 = start(desk, s1);
+        desk.wait(10s);
+        k1 = start(desk, s2);
+        desk.take();
+        at(desk, 120s);
+    }
+};
+}  // namespace
+
 TEST_CASE("a missed offer times out and makes the agent unavailable in all its spaces [R13]", "[R13]") {
     Desk desk;
     REQUIRE(desk.engine.missed_offer_scope() == MissedOfferScope::all_spaces);
-    SpaceId s1 = desk.space();
-    SpaceId s2 = desk.space();
-    AgentId a = desk.ready_agent(s1);
-    AgentId b = desk.ready_agent(s1);
-    REQUIRE(desk.engine.grant_role(a, s2));
-    REQUIRE(desk.engine.set_availability(a, s2, true));
-    ConversationId k0 = start(desk, s1);  // a
-    desk.wait(10s);
-    ConversationId k1 = start(desk, s2);  // a
-    desk.take();
-    at(desk, 120s);
+    const auto [s1, s2, a, b, k0, k1] = MissedOffer(desk);
     CHECK(desk.take() ==
           Lines{"offer_timed_out{at=120, conversation=#0, agent=#0}",
                 "availability_changed{at=120, agent=#0, space=#0, available=false, reason=offer_timeout}",
@@ -244,17 +258,7 @@ TEST_CASE("with missed_offer_scope offer_space a missed offer makes the agent un
     Desk desk;
     REQUIRE(desk.engine.update_site(scope_is(MissedOfferScope::offer_space)));
     CHECK(desk.engine.missed_offer_scope() == MissedOfferScope::offer_space);
-    SpaceId s1 = desk.space();
-    SpaceId s2 = desk.space();
-    AgentId a = desk.ready_agent(s1);
-    AgentId b = desk.ready_agent(s1);
-    REQUIRE(desk.engine.grant_role(a, s2));
-    REQUIRE(desk.engine.set_availability(a, s2, true));
-    ConversationId k0 = start(desk, s1);  // a
-    desk.wait(10s);
-    ConversationId k1 = start(desk, s2);  // a
-    desk.take();
-    at(desk, 120s);
+    const auto [s1, s2, a, b, k0, k1] = MissedOffer(desk);
     CHECK(desk.take() ==
           Lines{"offer_timed_out{at=120, conversation=#0, agent=#0}",
                 "availability_changed{at=120, agent=#0, space=#0, available=false, reason=offer_timeout}",
