@@ -110,7 +110,7 @@ void make_ready(Desk& desk, AgentId agent, SpaceId space) {
     REQUIRE(desk.engine.grant_role(agent, space));
     REQUIRE(desk.engine.set_availability(agent, space, true));
 }
-std::string show(Strategy strategy) {
+std::string strategy_name(Strategy strategy) {
     switch (strategy) {
         case Strategy::round_robin: return "round_robin";
         case Strategy::least_active: return "least_active";
@@ -142,7 +142,7 @@ std::string show_queue(const Result<QueueStats>& q) {
 TEST_CASE("each strategy chooses by its measure, ties from the cursor, and moves the cursor past its choice [R28]",
           "[R28]") {
     const Strategy strategy = GENERATE(Strategy::least_active, Strategy::most_available, Strategy::least_recent);
-    INFO(show(strategy));
+    INFO(strategy_name(strategy));
     Desk desk;
     SpaceId s = desk.space(routed_by(strategy));
     SpaceId t = desk.space();
@@ -176,7 +176,7 @@ TEST_CASE("ties go in ring order from the cursor, not from the ring's first agen
           "[R28][R9]") {
     const Strategy strategy = GENERATE(Strategy::round_robin, Strategy::least_active, Strategy::most_available,
                                        Strategy::least_recent);
-    INFO(show(strategy));
+    INFO(strategy_name(strategy));
     Desk desk;
     SpaceId s = desk.space();
     SpaceId t = desk.space();
@@ -310,7 +310,7 @@ TEST_CASE("least_recent: offers made at the same instant tie, and ties go from t
 TEST_CASE("a decline is re-offered by the space's strategy, the decliner excluded [R28] [R12]", "[R28][R12]") {
     const Strategy strategy = GENERATE(Strategy::round_robin, Strategy::least_active, Strategy::most_available,
                                        Strategy::least_recent);
-    INFO(show(strategy));
+    INFO(strategy_name(strategy));
     Desk desk;
     SpaceId s = desk.space(routed_by(strategy));
     SpaceId t = desk.space();
@@ -341,7 +341,7 @@ TEST_CASE("a decline is re-offered by the space's strategy, the decliner exclude
 TEST_CASE("the only eligible agent who declines gets the offer back, under every strategy [R28] [R12]", "[R28][R12]") {
     const Strategy strategy = GENERATE(Strategy::round_robin, Strategy::least_active, Strategy::most_available,
                                        Strategy::least_recent);
-    INFO(show(strategy));
+    INFO(strategy_name(strategy));
     Desk desk;
     SpaceId s = desk.space(routed_by(strategy));
     AgentId a = desk.ready_agent(s);
