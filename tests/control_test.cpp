@@ -70,12 +70,6 @@ std::string transferred(duration at, ConversationId c, AgentId a, SpaceId s, std
 std::string warning(duration at, ConversationId c) {
     return fmt::format("inactivity_warning{{at={}, conversation={}}}", t(at), c);
 }
-std::string from_customer(duration at, ConversationId c) {
-    return fmt::format("message{{at={}, conversation={}, from=customer, audience=conversation}}", t(at), c);
-}
-std::string from_agent(duration at, ConversationId c, AgentId a) {
-    return fmt::format("message{{at={}, conversation={}, from=agent, audience=conversation, agent={}}}", t(at), c, a);
-}
 std::string workflow_changed(duration at) { return fmt::format("workflow_changed{{at={}}}", t(at)); }
 // A conversation nobody accepted closes: R15, R20, decisions 9.
 Lines closed_unanswered(duration at, ConversationId c, std::string_view end_reason) {

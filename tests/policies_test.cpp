@@ -36,9 +36,6 @@ std::string offered(duration at, ConversationId c, AgentId a, SpaceId s, duratio
 std::string declined(duration at, ConversationId c, AgentId a) {
     return fmt::format("offer_declined{{at={}, conversation={}, agent={}}}", t(at), c, a);
 }
-std::string withdrawn(duration at, ConversationId c, AgentId a, std::string_view reason) {
-    return fmt::format("offer_withdrawn{{at={}, conversation={}, agent={}, reason={}}}", t(at), c, a, reason);
-}
 std::string accepted(duration at, ConversationId c, AgentId a) {
     return fmt::format("accepted{{at={}, conversation={}, agent={}}}", t(at), c, a);
 }
@@ -56,12 +53,6 @@ std::string resolved(duration at, ConversationId c, std::string_view resolution)
 }
 std::string released(duration at, ConversationId c, AgentId a) {
     return fmt::format("slot_released{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string transcript(duration at, ConversationId c, AgentId a) {
-    return fmt::format("transcript_shared{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string transferred(duration at, ConversationId c, AgentId a, SpaceId s, std::string_view reason) {
-    return fmt::format("transferred{{at={}, conversation={}, agent={}, space={}, reason={}}}", t(at), c, a, s, reason);
 }
 std::string priority(duration at, ConversationId c, std::int64_t value) {
     return fmt::format("priority_changed{{at={}, conversation={}, priority={}}}", t(at), c, value);
