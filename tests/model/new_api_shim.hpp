@@ -224,3 +224,23 @@ struct std::hash<chatroute::Handle<Tag>> {
         return std::hash<std::uint64_t>{}((std::uint64_t{h.site} << 32 | h.index) ^ (h.serial * 0x9E3779B97F4A7C15ull));
     }
 };
+
+// fmt for instants, as format.hpp does it: seconds, shortest exact form.
+#include <fmt/format.h>
+template <>
+struct fmt::formatter<chatroute::time_point> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+    template <class FormatContext>
+    auto format(chatroute::time_point instant, FormatContext& ctx) const {
+        const std::int64_t micros = instant.time_since_epoch().count();
+        std::string text = fmt::format("{}", micros / 1'000'000);
+        std::int64_t fraction = micros % 1'000'000;
+        if (fraction < 0) fraction = -fraction;
+        if (fraction != 0) {
+            int digits = 6;
+            while (fraction % 10 == 0) fraction /= 10, --digits;
+            text += fmt::format(".{:0{}}", fraction, digits);
+        }
+        return fmt::format_to(ctx.out(), "{}", text);
+    }
+};
