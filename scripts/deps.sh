@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ clang libexpected-dev libfmt-dev catch2 libbenchmark-dev
-          nlohmann-json3-dev libasio-dev pkg-config "$@")
+          nlohmann-json3-dev libasio-dev pkg-config
+          libsodium-dev libssl-dev openssl "$@")  # the last three: examples/asio_host (chatdesk)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

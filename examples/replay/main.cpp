@@ -8,6 +8,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -32,10 +34,20 @@ void drain(fmt::memory_buffer& out) {
     out.clear();
 }
 
+// Why a path cannot be read as a file, or empty when it can be opened.
+std::optional<std::string> unreadable(const std::string& path) {
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (error) return error.message();
+    if (std::filesystem::is_directory(status)) return std::string("it is a directory");
+    return std::nullopt;
+}
+
 std::optional<std::vector<std::byte>> read_bytes(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     if (!file) return std::nullopt;
     std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (file.bad()) return std::nullopt;
     std::vector<std::byte> bytes(chars.size());
     std::transform(chars.begin(), chars.end(), bytes.begin(), [](char c) { return static_cast<std::byte>(c); });
     return bytes;
@@ -76,42 +88,78 @@ std::optional<Options> parse(int argc, char** argv) {
     return options;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    const auto options = parse(argc, argv);
-    if (!options) return usage();
+int run(const Options& options) {
     std::ifstream file;
-    if (options->scenario != "-") {
-        file.open(options->scenario);
+    if (options.scenario != "-") {
+        if (auto why = unreadable(options.scenario)) {
+            fmt::print(stderr, "chatroute-replay: cannot read the scenario {}: {}\n", options.scenario, *why);
+            return 1;
+        }
+        file.open(options.scenario, std::ios::binary);
         if (!file) {
-            fmt::print(stderr, "chatroute-replay: cannot open {}\n", options->scenario);
+            fmt::print(stderr, "chatroute-replay: cannot open the scenario {}\n", options.scenario);
             return 1;
         }
     }
-    std::istream& in = options->scenario == "-" ? std::cin : file;
+    std::istream& in = options.scenario == "-" ? std::cin : file;
 
     fmt::memory_buffer out;
     chatroute::replay::Replayer replayer(out);
-    if (options->restore) {
-        const auto bytes = read_bytes(*options->restore);
+    if (options.restore) {
+        std::optional<std::vector<std::byte>> bytes;
+        if (auto why = unreadable(*options.restore)) {
+            fmt::print(stderr, "chatroute-replay: cannot read the snapshot {}: {}\n", *options.restore, *why);
+            return 1;
+        }
+        bytes = read_bytes(*options.restore);
         if (!bytes) {
-            fmt::print(stderr, "chatroute-replay: cannot read {}\n", *options->restore);
+            fmt::print(stderr, "chatroute-replay: cannot read the snapshot {}\n", *options.restore);
             return 1;
         }
         if (auto why = replayer.restore(*bytes)) {
-            fmt::print(stderr, "chatroute-replay: cannot restore {}: {}\n", *options->restore, *why);
+            fmt::print(stderr, "chatroute-replay: cannot restore {}: {}\n", *options.restore, *why);
             return 1;
         }
     }
-    for (std::string line; std::getline(in, line);) {
-        replayer.apply(line);
-        if (options->snapshot_line == replayer.lines() && !write_bytes(options->snapshot_path, replayer.snapshot())) {
-            fmt::print(stderr, "chatroute-replay: cannot write {}\n", options->snapshot_path);
+    std::string line;
+    for (;;) {
+        const auto read = chatroute::replay::read_line(in, line);
+        if (read == chatroute::replay::LineRead::end) break;
+        if (read == chatroute::replay::LineRead::too_long) {
+            replayer.reject_unread_line();
+        } else {
+            replayer.apply(line);
+        }
+        if (options.snapshot_line == replayer.lines() && !write_bytes(options.snapshot_path, replayer.snapshot())) {
+            drain(out);
+            fmt::print(stderr, "chatroute-replay: cannot write the snapshot {}\n", options.snapshot_path);
             return 1;
         }
         if (out.size() > (1 << 16)) drain(out);
     }
     drain(out);
+    if (in.bad()) {
+        fmt::print(stderr, "chatroute-replay: reading {} failed after line {}\n", options.scenario, replayer.lines());
+        return 1;
+    }
+    if (options.snapshot_line && *options.snapshot_line > replayer.lines()) {
+        fmt::print(stderr, "chatroute-replay: --snapshot-at {}: the scenario has only {} line(s); no snapshot written\n",
+                   *options.snapshot_line, replayer.lines());
+        return 1;
+    }
     return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto options = parse(argc, argv);
+    if (!options) return usage();
+    try {
+        return run(*options);
+    } catch (const std::exception& error) {
+        std::fflush(stdout);
+        fmt::print(stderr, "chatroute-replay: stopped: {}\n", error.what());
+        return 1;
+    }
 }

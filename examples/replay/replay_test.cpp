@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
+#include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -87,4 +90,133 @@ TEST_CASE("the same scenario replays to the same bytes [R25]", "[replay][R25]") 
     fmt::memory_buffer a_out, b_out;
     chatroute::replay::Replayer a(a_out), b(b_out);
     CHECK(replay(a, a_out, lines, 0, lines.size()) == replay(b, b_out, lines, 0, lines.size()));
+}
+
+// ---- The failing inputs of 2026-11-29 (cases/README.md) and the bounds of §10 ----
+
+namespace {
+
+std::string replay_file(const std::filesystem::path& path) {
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    return replay(replayer, out, lines_of(path), 0, lines_of(path).size());
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream file(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::byte> read_binary(const std::filesystem::path& path) {
+    const std::string text = read_text(path);
+    std::vector<std::byte> bytes(text.size());
+    std::transform(text.begin(), text.end(), bytes.begin(), [](char c) { return static_cast<std::byte>(c); });
+    return bytes;
+}
+
+const std::filesystem::path cases = CHATROUTE_REPLAY_CASES;
+
+}  // namespace
+
+TEST_CASE("case invalid_line_moves_time: a line that then fails still moves time first [R25]", "[replay][case][R25]") {
+    CHECK(replay_file(cases / "invalid_line_moves_time.jsonl") == read_text(cases / "invalid_line_moves_time.expected"));
+}
+
+TEST_CASE("case restore_unknown_conversation: a snapshot whose live conversations have no names is refused [R27]",
+          "[replay][case][snapshot][R27]") {
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    SECTION("the case file") {
+        const auto why = replayer.restore(read_binary(cases / "restore_unknown_conversation.snap"));
+        REQUIRE(why.has_value());
+        CHECK_FALSE(why->empty());
+    }
+    SECTION("a snapshot of this build's engine with the conversation's name left out") {
+        fmt::memory_buffer first_out;
+        chatroute::replay::Replayer first(first_out);
+        for (const char* line : {R"({"at":0,"cmd":"add_space","space":"desk"})", R"({"at":0,"cmd":"add_agent","agent":"ann"})",
+                                 R"({"at":0,"cmd":"grant_role","agent":"ann","space":"desk"})",
+                                 R"({"at":0,"cmd":"set_availability","agent":"ann","space":"desk","available":true})",
+                                 R"({"at":1,"cmd":"start_conversation","conversation":"c1","space":"desk"})"})
+            first.apply(line);
+        const auto engine = first.engine().snapshot();
+        chatroute::replay::detail::Writer file;
+        file.put(chatroute::replay::Replayer::replay_magic);
+        file.put(static_cast<std::uint32_t>(engine.size()));
+        file.put_raw(engine);
+        for (const char* name : {"desk", "ann"}) {
+            file.put(std::uint32_t{1});
+            file.put(std::string_view{name});
+        }
+        file.put(std::uint32_t{0});  // no conversation names
+        file.put(chatroute::replay::detail::fnv1a(file.bytes()));
+        const auto why = replayer.restore(file.bytes());
+        REQUIRE(why.has_value());
+        CHECK(*why == "the engine runs 1 conversation(s) that the replay snapshot does not name");
+        // The refused restore left the replayer as it was: an empty site that works.
+        replayer.apply(R"({"at":200,"cmd":"add_space","space":"desk"})");
+        CHECK(std::string(out.data(), out.size()).empty());
+    }
+}
+
+TEST_CASE("seconds round to the microsecond from their decimal text, halves away from zero [R25]", "[replay][R25]") {
+    using chatroute::replay::detail::micros_of;
+    CHECK(micros_of("0") == 0);
+    CHECK(micros_of("120") == 120'000'000);
+    CHECK(micros_of("0.0000005") == 1);
+    CHECK(micros_of("-0.0000005") == -1);
+    CHECK(micros_of("0.0000004999") == 0);
+    CHECK(micros_of("1.0000015") == 1'000'002);
+    CHECK(micros_of("1.069999") == 1'069'999);
+    CHECK(micros_of("5e-7") == 1);
+    CHECK(micros_of("1.5E+2") == 150'000'000);
+    CHECK(micros_of("0.000000000000000000000000000001") == 0);
+    CHECK(micros_of("1e12") == 1'000'000'000'000'000'000);
+    CHECK_FALSE(micros_of("1.0000000000001e12").has_value());
+    CHECK_FALSE(micros_of("1e400").has_value());
+    CHECK_FALSE(micros_of("99999999999999999999999").has_value());
+}
+
+TEST_CASE("lines past 1 MiB or nested past 64 are invalid_line and move no time [R27]", "[replay][R27]") {
+    using chatroute::replay::max_line_bytes;
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    const std::string tick = R"({"at":5,"cmd":"tick"})";
+    SECTION("length") {
+        std::string longest = tick + std::string(max_line_bytes - tick.size(), ' ');
+        replayer.apply(longest);  // exactly the bound: read, and time moves to 5
+        replayer.apply(longest + " ");
+        replayer.apply(R"({"at":4,"cmd":"tick"})");  // 4 is earlier than 5: it did move
+        CHECK(std::string(out.data(), out.size()) ==
+              "{\"error\":\"invalid_line\",\"line\":2}\n{\"error\":\"invalid_line\",\"line\":3}\n");
+    }
+    SECTION("depth") {
+        auto nested = [](std::size_t arrays) {
+            return R"({"at":5,"cmd":"tick","x":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}";
+        };
+        replayer.apply(nested(63));  // the object and 63 arrays: depth 64
+        replayer.apply(nested(64));
+        replayer.apply(nested(500'000));  // within the length bound, far past the depth
+        CHECK(std::string(out.data(), out.size()) ==
+              "{\"error\":\"invalid_line\",\"line\":2}\n{\"error\":\"invalid_line\",\"line\":3}\n");
+    }
+    SECTION("the tool's reader keeps at most the bound of a line") {
+        std::istringstream in(std::string(3 * max_line_bytes, 'x') + "\n" + tick + "\n");
+        std::string line;
+        CHECK(chatroute::replay::read_line(in, line) == chatroute::replay::LineRead::too_long);
+        CHECK(line.capacity() <= 2 * max_line_bytes);
+        CHECK(chatroute::replay::read_line(in, line) == chatroute::replay::LineRead::line);
+        CHECK(line == tick);
+        CHECK(chatroute::replay::read_line(in, line) == chatroute::replay::LineRead::end);
+    }
+}
+
+TEST_CASE("a repeated key anywhere is invalid_line; a repeated at moves no time [R27]", "[replay][R27]") {
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    replayer.apply(R"({"at":5,"cmd":"add_space","space":"s","x":{"y":[{"k":1,"k":1}]}})");
+    replayer.apply(R"({"at":6,"at":6,"cmd":"tick"})");
+    replayer.apply(R"({"at":5,"cmd":"add_space","space":"s"})");
+    CHECK(std::string(out.data(), out.size()) ==
+          "{\"at\":5,\"error\":\"invalid_line\",\"line\":1}\n{\"error\":\"invalid_line\",\"line\":2}\n");
 }

@@ -3,6 +3,8 @@
 // one JSON object per line for every event and every failed line. The host ids of the
 // scenario are mapped to the engine's handles here, as any host would.
 
+#include "line.hpp"
+
 #include <chatroute/chatroute.hpp>
 
 #include <fmt/format.h>
@@ -14,10 +16,12 @@
 #include <functional>
 #include <iterator>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <span>
 #include <variant>
 #include <vector>
@@ -38,7 +42,7 @@ using json = nlohmann::json;
 // invalid; the command then does nothing.
 class Fields {
 public:
-    explicit Fields(const json& line) : line_(line) {}
+    Fields(const json& line, const LineScan& scan) : line_(line), scan_(scan) {}
 
     [[nodiscard]] bool ok() const { return ok_; }
 
@@ -48,6 +52,17 @@ public:
     bool flag(const char* key) { return take<bool>(key, &json::is_boolean).value_or(false); }
     double number(const char* key) { return take<double>(key, &json::is_number).value_or(0); }
     std::optional<double> optional_number(const char* key) { return optional<double>(key, &json::is_number); }
+
+    // A span of time in seconds, rounded to the microsecond from its decimal text; the
+    // inner value is empty when out of range (invalid_argument, not invalid_line).
+    std::optional<std::optional<duration>> optional_seconds(const char* key) {
+        if (!optional_number(key)) return std::nullopt;
+        auto it = scan_.numbers.find(key);
+        if (it == scan_.numbers.end()) return std::optional<duration>{};
+        auto micros = micros_of(it->second);
+        if (!micros) return std::optional<duration>{};
+        return std::optional<duration>{duration{*micros}};
+    }
 
     std::optional<std::vector<std::string>> optional_texts(const char* key) {
         auto it = line_.find(key);
@@ -81,6 +96,7 @@ private:
     }
 
     const json& line_;
+    const LineScan& scan_;
     bool ok_ = true;
 };
 
@@ -90,10 +106,109 @@ inline std::optional<std::int64_t> whole(double value) {
     return static_cast<std::int64_t>(value);
 }
 
-// Seconds to the engine's microseconds; empty when not a usable span of time.
-inline std::optional<duration> seconds(double value) {
-    if (!(value > -1e12 && value < 1e12)) return std::nullopt;
-    return duration{std::llround(value * 1e6)};
+// Little-endian records for the replay snapshot: the engine's bytes and the host's names.
+class Writer {
+public:
+    template <class T>
+        requires std::is_integral_v<T>
+    void put(T value) {
+        const auto bits = static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<T>>(value));
+        for (std::size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(static_cast<std::byte>(bits >> (8 * i)));
+    }
+    void put(std::string_view text) {
+        put(static_cast<std::uint32_t>(text.size()));
+        for (char c : text) bytes_.push_back(static_cast<std::byte>(c));
+    }
+    void put_raw(std::span<const std::byte> bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
+    [[nodiscard]] std::vector<std::byte>& bytes() { return bytes_; }
+
+private:
+    std::vector<std::byte> bytes_;
+};
+
+class Reader {
+public:
+    explicit Reader(std::span<const std::byte> bytes) : bytes_(bytes) {}
+    [[nodiscard]] bool ok() const { return ok_; }
+    [[nodiscard]] bool at_end() const { return position_ == bytes_.size(); }
+    [[nodiscard]] std::size_t remaining() const { return bytes_.size() - position_; }
+
+    template <class T>
+        requires std::is_integral_v<T>
+    T get() {
+        if (!ok_ || remaining() < sizeof(T)) {
+            ok_ = false;
+            return T{};
+        }
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < sizeof(T); ++i) bits |= static_cast<std::uint64_t>(bytes_[position_ + i]) << (8 * i);
+        position_ += sizeof(T);
+        return static_cast<T>(static_cast<std::make_unsigned_t<T>>(bits));
+    }
+    std::span<const std::byte> get_raw(std::size_t size) {
+        if (!ok_ || remaining() < size) {
+            ok_ = false;
+            return {};
+        }
+        const auto raw = bytes_.subspan(position_, size);
+        position_ += size;
+        return raw;
+    }
+    std::string get_string() {
+        const auto raw = get_raw(get<std::uint32_t>());
+        std::string text(raw.size(), '\0');
+        if (!raw.empty()) std::memcpy(text.data(), raw.data(), raw.size());
+        return text;
+    }
+    // A count of records of at least `record_bytes` each, bounded by what is left.
+    std::uint32_t get_count(std::size_t record_bytes) {
+        const auto count = get<std::uint32_t>();
+        if (count > remaining() / record_bytes) ok_ = false;
+        return ok_ ? count : 0;
+    }
+
+private:
+    std::span<const std::byte> bytes_;
+    std::size_t position_ = 0;
+    bool ok_ = true;
+};
+
+[[nodiscard]] inline std::uint64_t fnv1a(std::span<const std::byte> bytes) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (std::byte b : bytes) hash = (hash ^ static_cast<std::uint64_t>(b)) * 0x100000001b3ULL;
+    return hash;
+}
+
+// A conversation handle's fields, whatever the engine's handle holds.
+template <class H>
+void put_handle(Writer& out, const H& handle) {
+    out.put(handle.index);
+    if constexpr (requires { handle.serial; }) {
+        out.put(handle.site);
+        out.put(handle.serial);
+    } else {
+        out.put(handle.stamp);
+    }
+}
+template <class H>
+H get_handle(Reader& in) {
+    H handle;
+    handle.index = in.get<decltype(handle.index)>();
+    if constexpr (requires { handle.serial; }) {
+        handle.site = in.get<decltype(handle.site)>();
+        handle.serial = in.get<decltype(handle.serial)>();
+    } else {
+        handle.stamp = in.get<decltype(handle.stamp)>();
+    }
+    return handle;
+}
+template <class H>
+constexpr std::size_t handle_bytes() {
+    if constexpr (requires(H h) { h.serial; }) {
+        return 16;
+    } else {
+        return 8;
+    }
 }
 
 template <class E>
@@ -107,27 +222,42 @@ std::optional<E> word(std::string_view text, std::initializer_list<E> choices) {
 
 class Replayer {
 public:
+    static constexpr std::uint32_t replay_magic = 0x5052'5243;  // "CRRP"
+
     explicit Replayer(fmt::memory_buffer& out) : out_(out) {}
     Replayer(const Replayer&) = delete;
     Replayer& operator=(const Replayer&) = delete;
 
-    // Applies one line of the scenario (the next line number).
+    // Applies one line of the scenario (the next line number). A line whose `at` is
+    // usable (given once, a number, not earlier than now) moves time there first, and the
+    // deadlines due by then fire, before anything else about the line is checked.
     void apply(std::string_view text) {
         ++line_number_;
         if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-        const auto line = detail::json::parse(text.begin(), text.end(), nullptr, false);
-        std::optional<double> at;
-        if (line.is_object() && line.contains("at") && line["at"].is_number()) at = line["at"].get<double>();
-        auto result = run(line, at);
+        const detail::LineScan scan = detail::scan(text);
+        std::optional<time_point> at;
+        if (const auto micros = scan.at(); micros && time_point{duration{*micros}} >= clock_.now()) {
+            at = time_point{duration{*micros}};
+            clock_.set(*at);
+            (void)engine_->advance();
+        }
+        const Outcome result = at ? run(text, scan) : invalid_line();
         flush_events();
         if (!result) write_error(at, result.error());
+    }
+
+    // A line longer than max_line_bytes, which the reader dropped unread: invalid_line,
+    // with no `at` (it was never read).
+    void reject_unread_line() {
+        ++line_number_;
+        write_error(std::nullopt, LineError{});
     }
 
     [[nodiscard]] auto& engine() { return *engine_; }
 
     // The engine's snapshot and the host ids the scenario has named so far.
     [[nodiscard]] std::vector<std::byte> snapshot() const {
-        chatroute::detail::ByteWriter out;
+        detail::Writer out;
         out.put(replay_magic);
         const std::vector<std::byte> engine = engine_->snapshot();
         out.put(static_cast<std::uint32_t>(engine.size()));
@@ -136,49 +266,61 @@ public:
             out.put(static_cast<std::uint32_t>(names->size()));
             for (const std::string& name : *names) out.put(std::string_view{name});
         }
-        std::vector<std::pair<std::string_view, std::uint64_t>> conversations;
-        for (const auto& [name, id] : conversations_) conversations.emplace_back(name, id.bits());
-        std::sort(conversations.begin(), conversations.end());
+        std::vector<std::pair<std::string_view, ConversationId>> conversations(conversations_.begin(), conversations_.end());
+        std::sort(conversations.begin(), conversations.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
         out.put(static_cast<std::uint32_t>(conversations.size()));
-        for (const auto& [name, bits] : conversations) {
+        for (const auto& [name, id] : conversations) {
             out.put(name);
-            out.put(bits);
+            detail::put_handle(out, id);
         }
-        out.put(chatroute::detail::fnv1a(out.bytes()));
+        out.put(detail::fnv1a(out.bytes()));
         return std::move(out.bytes());
     }
 
     // Replaces the engine and the names with a snapshot's; empty on success, else why not.
+    // A snapshot is refused unless every name is distinct and every conversation the
+    // engine still runs has a name (events about it could not be printed otherwise).
     std::optional<std::string> restore(std::span<const std::byte> bytes) {
-        if (bytes.size() < 12) return "the file is too short to be a replay snapshot";
-        chatroute::detail::ByteReader check(bytes.last(8));
-        if (check.get<std::uint64_t>() != chatroute::detail::fnv1a(bytes.first(bytes.size() - 8)))
+        if (bytes.size() < 16) return "the file is too short to be a replay snapshot";
+        detail::Reader check(bytes.last(8));
+        if (check.get<std::uint64_t>() != detail::fnv1a(bytes.first(bytes.size() - 8)))
             return "the replay snapshot's checksum does not match";
-        chatroute::detail::ByteReader in(bytes.first(bytes.size() - 8));
+        detail::Reader in(bytes.first(bytes.size() - 8));
         if (in.get<std::uint32_t>() != replay_magic) return "not a chatroute-replay snapshot";
-        const std::uint32_t size = in.get<std::uint32_t>();
-        if (!in.ok() || size > in.remaining()) return "the replay snapshot is cut short";
-        const auto engine_bytes = bytes.subspan(8, size);
-        for (std::uint32_t i = 0; i < size; ++i) (void)in.get<std::uint8_t>();
+        const auto engine_bytes = in.get_raw(in.get<std::uint32_t>());
+        if (!in.ok()) return "the replay snapshot is cut short";
         std::array<std::vector<std::string>, 2> names;
         for (auto& list : names) {
             list.resize(in.get_count(4));
             for (std::string& name : list) name = in.get_string();
         }
         std::unordered_map<std::string, ConversationId> conversations;
-        std::unordered_map<std::uint64_t, std::string> conversation_names;
-        const std::uint32_t count = in.get_count(4 + 8);
+        std::unordered_map<ConversationId, std::string> conversation_names;
+        const std::uint32_t count = in.get_count(4 + detail::handle_bytes<ConversationId>());
         for (std::uint32_t i = 0; i < count && in.ok(); ++i) {
             std::string name = in.get_string();
-            const auto bits = in.get<std::uint64_t>();
-            conversations.emplace(name, ConversationId{static_cast<std::uint32_t>(bits), static_cast<std::uint32_t>(bits >> 32)});
-            conversation_names.emplace(bits, std::move(name));
+            const auto id = detail::get_handle<ConversationId>(in);
+            if (!conversations.emplace(name, id).second || !conversation_names.emplace(id, name).second)
+                return "the replay snapshot names a conversation twice";
         }
         if (!in.ok() || !in.at_end()) return "the replay snapshot is malformed";
+        for (const auto& list : names) {
+            const std::unordered_set<std::string_view> distinct(list.begin(), list.end());
+            if (distinct.size() != list.size()) return "the replay snapshot names a space or an agent twice";
+        }
         auto restored = Engine<ManualClock&, Recorder>::restore(engine_bytes, clock_, Recorder{&pending_});
-        if (!restored) return std::string(message(restored.error()));
+        if (!restored) return fmt::format("the engine refused its snapshot: {}", message(restored.error()));
         if (names[0].size() != restored->space_count() || names[1].size() != restored->agent_count())
             return "the replay snapshot's names do not match its engine";
+        std::size_t named_live = 0;
+        for (const auto& [id, name] : conversation_names) {
+            const auto status = restored->status(id);
+            if (status && *status != Status::closed) ++named_live;
+        }
+        if (named_live != restored->live_conversations())
+            return fmt::format("the engine runs {} conversation(s) that the replay snapshot does not name",
+                               restored->live_conversations() - std::min(named_live, restored->live_conversations()));
         engine_.reset();
         engine_.emplace(std::move(*restored));
         clock_.set(engine_->now());
@@ -204,16 +346,15 @@ private:
         return {};
     }
 
-    Outcome run(const detail::json& line, std::optional<double> at_seconds) {
-        if (!line.is_object() || !at_seconds || !line.contains("cmd") || !line["cmd"].is_string()) return invalid_line();
-        const auto at = detail::seconds(*at_seconds);
-        if (!at || *at < duration::zero() || time_point{*at} < clock_.now()) return invalid_line();
+    // Everything about a line but its `at`, which has moved time already.
+    Outcome run(std::string_view text, const detail::LineScan& scan) {
+        if (scan.repeated_key) return invalid_line();
+        const auto line = detail::json::parse(text.begin(), text.end(), nullptr, false);
+        if (!line.is_object() || !line.contains("cmd") || !line["cmd"].is_string()) return invalid_line();
         const std::string cmd = line["cmd"].get<std::string>();
-        detail::Fields fields(line);
+        detail::Fields fields(line, scan);
         auto command = parse(cmd, fields);
         if (!command || !fields.ok()) return invalid_line();
-        clock_.set(time_point{*at});
-        (void)engine_->advance();
         return (*command)();
     }
 
@@ -317,9 +458,9 @@ private:
         std::string space = f.text("space");
         auto is_new = f.optional_flag("new");
         auto fallback = f.optional_text("fallback");
-        std::array<std::optional<double>, 5> timings{f.optional_number("offer_timeout"), f.optional_number("accept_window"),
-                                                    f.optional_number("inactivity_warning"),
-                                                    f.optional_number("inactivity_grace"), f.optional_number("max_duration")};
+        std::array<std::optional<std::optional<duration>>, 5> timings{
+            f.optional_seconds("offer_timeout"), f.optional_seconds("accept_window"), f.optional_seconds("inactivity_warning"),
+            f.optional_seconds("inactivity_grace"), f.optional_seconds("max_duration")};
         return [=, this]() -> Outcome {
             SpaceSettings settings;
             settings.is_new = is_new.value_or(true);
@@ -329,8 +470,8 @@ private:
                                              &settings.timings.max_duration};
             for (std::size_t i = 0; i < timings.size(); ++i) {
                 if (!timings[i]) continue;
-                auto span = detail::seconds(*timings[i]);
-                if (!span) return failed(Error::invalid_argument);
+                const auto span = *timings[i];
+                if (!span || *span <= duration::zero()) return failed(Error::invalid_argument);
                 *targets[i] = *span;
             }
             if (auto ok = validate(settings); !ok) return failed(ok.error());
@@ -372,7 +513,7 @@ private:
             auto id = engine_->start_conversation(space_of(space), handoff);
             if (!id) return failed(id.error());
             conversations_.emplace(conversation, *id);
-            conversation_names_.emplace(id->bits(), conversation);
+            conversation_names_.emplace(*id, conversation);
             return {};
         };
     }
@@ -452,7 +593,16 @@ private:
     void write_value(std::string_view text) { write_string(text); }
     void write_value(SpaceId id) { write_string(space_names_.at(id.index)); }
     void write_value(AgentId id) { write_string(agent_names_.at(id.index)); }
-    void write_value(ConversationId id) { write_string(conversation_names_.at(id.bits())); }
+    void write_value(ConversationId id) {
+        // restore() refuses a snapshot with unnamed live conversations; never abort here.
+        auto it = conversation_names_.find(id);
+        write_string(it == conversation_names_.end() ? std::string_view{"?"} : std::string_view{it->second});
+    }
+    template <class I>
+        requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+    void write_value(I value) {
+        fmt::format_to(std::back_inserter(out_), "{}", value);
+    }
     template <class E>
         requires std::is_enum_v<E>
     void write_value(E value) {
@@ -464,17 +614,14 @@ private:
         out_.append(quoted.data(), quoted.data() + quoted.size());
     }
 
-    void write_error(std::optional<double> at_seconds, const LineError& error) {
+    void write_error(std::optional<time_point> at, const LineError& error) {
         auto out = std::back_inserter(out_);
         fmt::format_to(out, "{{");
-        if (auto at = at_seconds ? detail::seconds(*at_seconds) : std::nullopt)
-            fmt::format_to(out, R"("at":{},)", time_point{*at});
+        if (at) fmt::format_to(out, R"("at":{},)", *at);
         fmt::format_to(out, R"("error":"{}","line":{}}})"
                             "\n",
                        error.code(), line_number_);
     }
-
-    static constexpr std::uint32_t replay_magic = 0x5052'5243;  // "CRRP"
 
     fmt::memory_buffer& out_;
     ManualClock clock_;
@@ -486,7 +633,7 @@ private:
     std::unordered_map<std::string, ConversationId> conversations_;
     std::vector<std::string> space_names_;
     std::vector<std::string> agent_names_;
-    std::unordered_map<std::uint64_t, std::string> conversation_names_;
+    std::unordered_map<ConversationId, std::string> conversation_names_;
     std::size_t line_number_ = 0;
 };
 

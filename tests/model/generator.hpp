@@ -11,12 +11,15 @@
 
 #include "reference_model.hpp"
 
+#if !defined(CHATROUTE_MODEL_SHIM)
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
 #include <chatroute/events.hpp>
+#endif
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -47,27 +50,36 @@ enum class Op : std::uint8_t {
     end,
     resolve,
     tick,
+    update_space,
+    set_skills,
+    set_priority,
+    transfer,
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Op op) {
-    constexpr std::array<std::string_view, 19> names{
+    constexpr std::array<std::string_view, 23> names{
         "site",   "add_space", "enable_chat", "disable_chat",     "add_agent", "set_limit", "grant_role",
         "revoke_role", "set_availability", "start_conversation", "accept", "decline", "message", "typing",
-        "note", "follow_up", "end", "resolve", "tick"};
+        "note", "follow_up", "end", "resolve", "tick", "update_space", "set_skills", "set_priority", "transfer"};
     return names[static_cast<std::size_t>(op)];
 }
 
 struct Command {
     Op op = Op::tick;
     time_point at;             // the clock is set to this before the command (may go back: R26)
-    std::string space;         // "*" for all spaces (set_availability)
+    std::string space;         // "*" for all spaces (set_availability); set_limit: the space or empty
     std::string agent;         // for customer messages and ends: empty
     std::string conversation;
+    std::string other_agent;   // start: preferred_agent; transfer: to_agent (empty: none)
     bool flag = false;         // add_space: new; set_availability: available; start: handoff
     Party party = Party::customer;  // message/typing: from; end: by
     std::int64_t limit = 0;    // set_limit
+    bool limit_null = false;   // set_limit with a space: `null` removes the space's limit (R31)
+    std::int64_t priority = 0;  // start_conversation, set_priority (R29)
+    std::vector<std::string> skills;  // start_conversation, set_skills (R30)
     AgentSettings agent_settings;
     SpaceSettings space_settings;
+    SpaceUpdate space_update;
     SiteUpdate site;
     std::string resolution;
     MessageRef ref;
@@ -86,12 +98,13 @@ class Generator {
 public:
     // Each seed also picks a profile, so that some streams crowd a few agents with many
     // customers, some churn roles across many spaces, and some run on tiny timers.
-    enum class Profile { mixed, crowded, churn, fast_timers, large };
+    // `distinct`: every timing its own odd value, so deadlines rarely tie and many differ.
+    enum class Profile { mixed, crowded, churn, fast_timers, large, distinct };
 
     explicit Generator(std::uint64_t seed) : rng_(seed) {
-        constexpr std::array<Profile, 5> profiles{Profile::mixed, Profile::crowded, Profile::churn,
-                                                  Profile::fast_timers, Profile::large};
-        profile_ = profiles[static_cast<std::size_t>(between(0, 4))];
+        constexpr std::array<Profile, 6> profiles{Profile::mixed,       Profile::crowded, Profile::churn,
+                                                  Profile::fast_timers, Profile::large,   Profile::distinct};
+        profile_ = profiles[static_cast<std::size_t>(between(0, 5))];
     }
 
     [[nodiscard]] Profile profile() const { return profile_; }
@@ -109,11 +122,27 @@ public:
         case Op::add_agent:
             cmd.agent = fmt::format("a{}", agents_named_++);
             if (chance(0.7)) cmd.agent_settings.limit = limit_value();
+            if (chance(0.6)) cmd.agent_settings.skills = skill_list(3);
             break;
         case Op::set_limit:
             cmd.agent = agent_name(world);
             cmd.limit = limit_value();
+            if (chance(0.4)) {  // R31: a per-space limit, sometimes removed
+                cmd.space = space_name(world);
+                cmd.limit_null = chance(0.25);
+                if (!cmd.limit_null && chance(0.6)) cmd.limit = between(0, 2);
+            }
             break;
+        case Op::update_space: make_space_update(cmd, world); break;
+        case Op::set_skills:
+            cmd.agent = agent_name(world);
+            cmd.skills = skill_list(3);
+            break;
+        case Op::set_priority:
+            cmd.conversation = conversation_name(world, Status::waiting_for_agent);
+            cmd.priority = priority_value();
+            break;
+        case Op::transfer: make_transfer(cmd, world); break;
         case Op::grant_role:
         case Op::revoke_role:
             cmd.agent = agent_name(world);
@@ -128,6 +157,9 @@ public:
             cmd.conversation = fmt::format("c{}", conversations_named_++);
             cmd.space = space_name(world);
             cmd.flag = chance(0.3);
+            if (chance(0.4)) cmd.priority = priority_value();
+            if (chance(0.35)) cmd.skills = skill_list(2);
+            if (chance(0.25)) cmd.other_agent = agent_name(world);  // R39
             break;
         case Op::accept:
         case Op::decline: make_offer_answer(cmd, world); break;
@@ -183,7 +215,7 @@ private:
         const std::size_t agents = world.agents.size();
         std::size_t open = 0, offered = 0, active = 0, wrapping = 0;
         for (std::size_t i = 0; i < world.conversations.size(); ++i) {
-            const ConversationId c{static_cast<std::uint32_t>(i), model_stamp};
+            const ConversationId c = world.model.conversation_at(i);
             const auto status = world.model.status(c);
             if (!status || *status == Status::closed) continue;
             ++open;
@@ -203,7 +235,7 @@ private:
             Op op;
             int weight;
         };
-        const std::array<Weighted, 19> table{{
+        const std::array<Weighted, 23> table{{
             {Op::site, 2},
             {Op::add_space, spaces < (profile_ == Profile::churn ? 7u : 4u) ? 3 : 0},
             {Op::enable_chat, 2},
@@ -223,6 +255,10 @@ private:
             {Op::end, active > 0 ? 5 : 1},
             {Op::resolve, wrapping > 0 ? 12 : 1},
             {Op::tick, 6},
+            {Op::update_space, 2},
+            {Op::set_skills, 3},
+            {Op::set_priority, open > 0 ? 3 : 1},
+            {Op::transfer, active > 0 ? 6 : 1},
         }};
         int total = 0;
         for (const auto& w : table) total += w.weight;
@@ -245,12 +281,12 @@ private:
 
     [[nodiscard]] static std::optional<ConversationId> conversation_handle(const World& world, const std::string& name) {
         for (std::size_t i = 0; i < world.conversations.size(); ++i)
-            if (world.conversations[i] == name) return ConversationId{static_cast<std::uint32_t>(i), model_stamp};
+            if (world.conversations[i] == name) return world.model.conversation_at(i);
         return std::nullopt;
     }
     [[nodiscard]] static std::optional<AgentId> agent_handle(const World& world, const std::string& name) {
         for (std::size_t i = 0; i < world.agents.size(); ++i)
-            if (world.agents[i] == name) return AgentId{static_cast<std::uint32_t>(i), model_stamp};
+            if (world.agents[i] == name) return world.model.agent_at(i);
         return std::nullopt;
     }
 
@@ -259,7 +295,7 @@ private:
         if (world.conversations.empty() || chance(0.03)) return fmt::format("c{}", 900 + between(0, 9));
         std::vector<std::string> preferred, open, all;
         for (std::size_t i = 0; i < world.conversations.size(); ++i) {
-            const auto status = world.model.status(ConversationId{static_cast<std::uint32_t>(i), model_stamp});
+            const auto status = world.model.status(world.model.conversation_at(i));
             if (!status) continue;
             if (*status != Status::closed) open.push_back(world.conversations[i]);
             if (wanted && *status == *wanted) preferred.push_back(world.conversations[i]);
@@ -291,9 +327,70 @@ private:
     duration timing(std::initializer_list<std::int64_t> seconds_choices) {
         if (chance(0.01)) return chance(0.5) ? duration{0} : -std::chrono::seconds{between(1, 5)};
         std::vector<std::int64_t> choices(seconds_choices);
+        if (profile_ == Profile::distinct)  // any value up to twice the largest choice, to the µs
+            return duration{between(1, 2 * *std::max_element(choices.begin(), choices.end()) * 1'000'000)};
         duration d = std::chrono::seconds{one_of(choices)};
         if (chance(0.1)) d += duration{between(1, 999'999)};  // fractional seconds
         return d;
+    }
+    std::optional<duration> optional_timing(double p, std::initializer_list<std::int64_t> seconds_choices) {
+        if (!chance(p)) return std::nullopt;
+        return timing(seconds_choices);
+    }
+
+    // R29: mostly small, sometimes the top, rarely out of range.
+    std::int64_t priority_value() {
+        if (chance(0.03)) return chance(0.5) ? -1 : 1001;
+        static const std::vector<std::int64_t> values{0, 0, 1, 1, 2, 5, 1000};
+        return one_of(values);
+    }
+
+    // R30: a few names from a small vocabulary so that matches and misses both happen;
+    // rarely an invalid list (empty name, too long, repeated, too many).
+    std::vector<std::string> skill_list(std::int64_t most) {
+        static const std::vector<std::string> vocabulary{"en", "fr", "billing", "vip"};
+        std::vector<std::string> list;
+        for (const auto& name : vocabulary)
+            if (list.size() < static_cast<std::size_t>(most) && chance(0.35)) list.push_back(name);
+        if (chance(0.02)) list.push_back("");
+        if (chance(0.02)) list.push_back(std::string(65, 'x'));
+        if (chance(0.01)) list.push_back(std::string(64, 'y'));  // the longest allowed
+        if (chance(0.02) && !list.empty()) list.push_back(list.front());
+        if (chance(0.01))
+            for (int i = 0; i < 33; ++i) list.push_back(fmt::format("k{}", i));
+        return list;
+    }
+
+    Strategy strategy_value() {
+        static const std::vector<Strategy> values{Strategy::round_robin, Strategy::least_active,
+                                                  Strategy::most_available, Strategy::least_recent};
+        return one_of(values);
+    }
+
+    void make_space_update(Command& cmd, const World& world) {
+        cmd.space = space_name(world);
+        SpaceUpdate& u = cmd.space_update;
+        if (chance(0.7)) u.strategy = strategy_value();
+        if (chance(0.3)) u.fallback_message = fmt::format("Updated fallback {}", between(0, 9));
+        if (chance(0.3)) u.no_agent_action = chance(0.5) ? NoAgentAction::wait : NoAgentAction::fallback;
+    }
+
+    // R32: mostly the assignee of an active conversation, to its own space or another,
+    // sometimes naming the agent to offer it to.
+    void make_transfer(Command& cmd, const World& world) {
+        cmd.conversation = conversation_name(world, Status::active);
+        cmd.agent = chance(0.85) ? assignee_name(world, cmd.conversation) : agent_name(world);
+        const auto c = conversation_handle(world, cmd.conversation);
+        const int own = c ? world.model.space_of(*c) : -1;
+        cmd.space = own >= 0 && chance(0.4) ? world.spaces[static_cast<std::size_t>(own)] : space_name(world);
+        if (chance(0.4)) {
+            std::vector<std::string> holders;  // agents with the role in the target
+            for (std::size_t a = 0; a < world.agents.size(); ++a)
+                for (std::size_t s = 0; s < world.spaces.size(); ++s)
+                    if (world.spaces[s] == cmd.space && world.model.has_role(world.model.agent_at(a), world.model.space_at(s)).value_or(false))
+                        holders.push_back(world.agents[a]);
+            cmd.other_agent = !holders.empty() && chance(0.85) ? one_of(holders) : agent_name(world);
+        }
     }
 
     void make_space(Command& cmd) {
@@ -308,6 +405,7 @@ private:
             t.inactivity_warning = timing({2, 3, 5});
             t.inactivity_grace = timing({1, 2, 5});
             t.max_duration = timing({5, 10, 12, 30});
+            new_space_fields(s);
             return;
         }
         t.offer_timeout = timing({5, 5, 10, 30, 120});
@@ -315,6 +413,23 @@ private:
         t.inactivity_warning = timing({10, 30, 120, 1'200});
         t.inactivity_grace = timing({5, 20, 60, 600});
         t.max_duration = timing({60, 300, 1'800, 86'400});
+        new_space_fields(s);
+    }
+
+    // R28, R30, R33, R35, R36: strategy, fallback action and the timings that are off unless given.
+    void new_space_fields(SpaceSettings& s) {
+        if (chance(0.6)) s.strategy = strategy_value();
+        if (chance(0.2)) s.no_agent_action = chance(0.8) ? NoAgentAction::fallback : NoAgentAction::wait;
+        SpaceTimings& t = s.timings;
+        if (profile_ == Profile::fast_timers) {
+            t.skills_relax_after = optional_timing(0.4, {2, 3, 5});
+            t.assignee_response_timeout = optional_timing(0.35, {1, 2, 3});
+            t.wrap_up_timeout = optional_timing(0.4, {1, 2, 5});
+            return;
+        }
+        t.skills_relax_after = optional_timing(0.35, {10, 30, 60, 300});
+        t.assignee_response_timeout = optional_timing(0.3, {5, 30, 60, 120});
+        t.wrap_up_timeout = optional_timing(0.35, {5, 30, 120, 600});
     }
 
     void make_site(Command& cmd, const World& world) {
@@ -338,6 +453,14 @@ private:
             const auto& current = world.model.workflow().resolutions;
             u.unanswered_resolution = chance(0.8) && !current.empty() ? one_of(current) : one_of(pool);
         }
+        if (chance(0.2)) {  // R34
+            if (chance(0.05)) u.missed_offer_return_after = chance(0.5) ? duration{0} : -std::chrono::seconds{1};
+            else u.missed_offer_return_after = profile_ == Profile::fast_timers ? timing({1, 2, 5}) : timing({5, 30, 120, 600});
+        }
+        if (chance(0.15)) {  // R36
+            const auto& current = u.resolutions ? *u.resolutions : world.model.workflow().resolutions;
+            u.wrap_up_resolution = chance(0.85) && !current.empty() ? one_of(current) : one_of(pool);
+        }
         // No status names: SPEC §10's `site` line has no field for them, and every stream
         // must be writable as a scenario the replay tool runs the same way.
     }
@@ -346,7 +469,7 @@ private:
         // Mostly a conversation with a pending offer, answered by the agent holding it.
         std::vector<std::string> offered;
         for (std::size_t i = 0; i < world.conversations.size(); ++i) {
-            const auto holder = world.model.offered_to(ConversationId{static_cast<std::uint32_t>(i), model_stamp});
+            const auto holder = world.model.offered_to(world.model.conversation_at(i));
             if (holder && *holder) offered.push_back(world.conversations[i]);
         }
         cmd.conversation = !offered.empty() && chance(0.85) ? one_of(offered) : conversation_name(world, std::nullopt);
@@ -418,6 +541,12 @@ private:
     return out + "\"";
 }
 
+[[nodiscard]] inline std::string json_list(const std::vector<std::string>& items) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) list += (i ? "," : "") + json_string(items[i]);
+    return list + "]";
+}
+
 // One scenario line. `at` is the command's instant clamped to the latest instant before it
 // (a scenario never goes back in time; the engine clamps a clock going back the same way).
 [[nodiscard]] inline std::string to_json(const Command& cmd, time_point at) {
@@ -438,6 +567,8 @@ private:
             field("resolutions", list + "]");
         }
         if (u.unanswered_resolution) field("unanswered_resolution", json_string(*u.unanswered_resolution));
+        if (u.missed_offer_return_after) field("missed_offer_return_after", seconds_text(*u.missed_offer_return_after));
+        if (u.wrap_up_resolution) field("wrap_up_resolution", json_string(*u.wrap_up_resolution));
         if (u.status_names) {  // not a §10 field: the C++ API only (replay ignores unknown fields)
             std::string list = "[";
             for (std::size_t i = 0; i < 4; ++i) list += (i ? "," : "") + json_string((*u.status_names)[i]);
@@ -455,17 +586,47 @@ private:
         field("inactivity_warning", seconds_text(s.timings.inactivity_warning));
         field("inactivity_grace", seconds_text(s.timings.inactivity_grace));
         field("max_duration", seconds_text(s.timings.max_duration));
+        field("strategy", json_string(to_string(s.strategy)));
+        field("no_agent_action", json_string(to_string(s.no_agent_action)));
+        if (s.timings.skills_relax_after) field("skills_relax_after", seconds_text(*s.timings.skills_relax_after));
+        if (s.timings.assignee_response_timeout)
+            field("assignee_response_timeout", seconds_text(*s.timings.assignee_response_timeout));
+        if (s.timings.wrap_up_timeout) field("wrap_up_timeout", seconds_text(*s.timings.wrap_up_timeout));
         break;
     }
+    case Op::update_space: {
+        const SpaceUpdate& u = cmd.space_update;
+        field("space", json_string(cmd.space));
+        if (u.strategy) field("strategy", json_string(to_string(*u.strategy)));
+        if (u.fallback_message) field("fallback", json_string(*u.fallback_message));
+        if (u.no_agent_action) field("no_agent_action", json_string(to_string(*u.no_agent_action)));
+        break;
+    }
+    case Op::set_skills:
+        field("agent", json_string(cmd.agent));
+        field("skills", json_list(cmd.skills));
+        break;
+    case Op::set_priority:
+        field("conversation", json_string(cmd.conversation));
+        field("priority", fmt::format("{}", cmd.priority));
+        break;
+    case Op::transfer:
+        field("conversation", json_string(cmd.conversation));
+        field("agent", json_string(cmd.agent));
+        field("space", json_string(cmd.space));
+        if (!cmd.other_agent.empty()) field("to_agent", json_string(cmd.other_agent));
+        break;
     case Op::enable_chat:
     case Op::disable_chat: field("space", json_string(cmd.space)); break;
     case Op::add_agent:
         field("agent", json_string(cmd.agent));
         if (cmd.agent_settings.limit) field("limit", fmt::format("{}", *cmd.agent_settings.limit));
+        if (!cmd.agent_settings.skills.empty()) field("skills", json_list(cmd.agent_settings.skills));
         break;
     case Op::set_limit:
         field("agent", json_string(cmd.agent));
-        field("limit", fmt::format("{}", cmd.limit));
+        field("limit", cmd.limit_null ? std::string("null") : fmt::format("{}", cmd.limit));
+        if (!cmd.space.empty()) field("space", json_string(cmd.space));
         break;
     case Op::grant_role:
     case Op::revoke_role:
@@ -481,6 +642,9 @@ private:
         field("conversation", json_string(cmd.conversation));
         field("space", json_string(cmd.space));
         field("handoff", cmd.flag ? "true" : "false");
+        if (cmd.priority != 0) field("priority", fmt::format("{}", cmd.priority));
+        if (!cmd.skills.empty()) field("skills", json_list(cmd.skills));
+        if (!cmd.other_agent.empty()) field("preferred_agent", json_string(cmd.other_agent));
         break;
     case Op::accept:
     case Op::decline:

@@ -1,0 +1,202 @@
+#pragma once
+// Reading one scenario line (SPEC §10) within bounds: at most max_line_bytes, JSON nested
+// at most max_depth deep, every object's keys distinct, and numbers read from their
+// decimal text so that seconds round to the microsecond exactly (halves away from zero).
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace chatroute::replay {
+
+inline constexpr std::size_t max_line_bytes = std::size_t{1} << 20;  // 1 MiB
+inline constexpr std::size_t max_depth = 64;
+
+namespace detail {
+
+using json = nlohmann::json;
+
+// Seconds written in decimal (a JSON number's text) to whole microseconds, rounded to
+// the nearest, halves away from zero. Empty when the text is not a number or the value
+// is not within ±10^12 seconds.
+inline std::optional<std::int64_t> micros_of(std::string_view text) {
+    std::size_t i = 0;
+    const bool negative = i < text.size() && text[i] == '-';
+    if (negative || (i < text.size() && text[i] == '+')) ++i;
+    std::string digits;  // significant digits, no leading zeros
+    std::int64_t exponent = 0;  // value = digits * 10^exponent
+    bool any = false, dot = false;
+    for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '.' && !dot) {
+            dot = true;
+        } else if (c >= '0' && c <= '9') {
+            any = true;
+            if (dot) --exponent;
+            if (!(digits.empty() && c == '0')) digits.push_back(c);
+        } else {
+            break;
+        }
+    }
+    if (!any) return std::nullopt;
+    if (i < text.size()) {
+        if (text[i] != 'e' && text[i] != 'E') return std::nullopt;
+        ++i;
+        bool minus = false;
+        if (i < text.size() && (text[i] == '-' || text[i] == '+')) minus = text[i++] == '-';
+        std::int64_t e = 0;
+        bool e_digits = false;
+        for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+            e_digits = true;
+            if (e < 1'000'000) e = e * 10 + (text[i] - '0');
+        }
+        if (!e_digits || i != text.size()) return std::nullopt;
+        exponent += minus ? -e : e;
+    }
+    if (digits.empty()) return 0;
+    // microseconds = digits * 10^(exponent + 6)
+    const std::int64_t shift = exponent + 6;
+    constexpr std::uint64_t bound = 1'000'000'000'000'000'000;  // 10^12 s in µs
+    std::uint64_t whole = 0;
+    bool round_up = false;
+    const auto length = static_cast<std::int64_t>(digits.size());
+    const std::int64_t kept = shift >= 0 ? length : length + shift;  // digits before the point
+    if (kept + (shift > 0 ? shift : 0) > 19) return std::nullopt;
+    for (std::int64_t k = 0; k < kept; ++k)
+        whole = whole * 10 + static_cast<std::uint64_t>(digits[static_cast<std::size_t>(k)] - '0');
+    for (std::int64_t k = 0; k < shift; ++k) whole *= 10;
+    if (kept < length && kept >= 0) round_up = digits[static_cast<std::size_t>(kept)] >= '5';
+    if (round_up) ++whole;
+    if (whole > bound) return std::nullopt;
+    const auto magnitude = static_cast<std::int64_t>(whole);
+    return negative ? -magnitude : magnitude;
+}
+
+// What one pass over a line found: whether it is one JSON object within the bounds, a
+// repeated key anywhere, and the text of its top-level numbers.
+struct LineScan {
+    bool object = false;      // a whole JSON object within max_depth
+    bool repeated_key = false;
+    std::size_t at_count = 0;
+    std::unordered_map<std::string, std::string> numbers;  // top-level key -> number text
+
+    // The line's `at` in microseconds: empty unless given once, as a number in range.
+    [[nodiscard]] std::optional<std::int64_t> at() const {
+        if (!object || at_count != 1) return std::nullopt;
+        auto it = numbers.find("at");
+        if (it == numbers.end()) return std::nullopt;
+        return micros_of(it->second);
+    }
+};
+
+class Scanner {
+public:
+    using string_t = json::string_t;
+    using number_integer_t = json::number_integer_t;
+    using number_unsigned_t = json::number_unsigned_t;
+    using number_float_t = json::number_float_t;
+    using binary_t = json::binary_t;
+
+    explicit Scanner(LineScan& scan) : scan_(scan) {}
+
+    bool null() { return value(); }
+    bool boolean(bool) { return value(); }
+    bool number_integer(number_integer_t v) { return number(std::to_string(v)); }
+    bool number_unsigned(number_unsigned_t v) { return number(std::to_string(v)); }
+    bool number_float(number_float_t, const string_t& text) { return number(text); }
+    bool string(string_t&) { return value(); }
+    bool binary(binary_t&) { return value(); }
+    bool start_object(std::size_t) {
+        if (++depth_ > max_depth) return false;
+        keys_.emplace_back();
+        return true;
+    }
+    bool key(string_t& name) {
+        if (!keys_.back().insert(name).second) scan_.repeated_key = true;
+        if (depth_ == 1) {
+            key_ = name;
+            if (name == "at") ++scan_.at_count;
+        }
+        return true;
+    }
+    bool end_object() {
+        keys_.pop_back();
+        --depth_;
+        return true;
+    }
+    bool start_array(std::size_t) { return ++depth_ <= max_depth; }
+    bool end_array() {
+        --depth_;
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+private:
+    bool value() {
+        if (depth_ == 1 && in_object()) scan_.numbers.erase(key_);
+        return true;
+    }
+    bool number(const std::string& text) {
+        if (depth_ == 1 && in_object()) scan_.numbers[key_] = text;
+        return true;
+    }
+    [[nodiscard]] bool in_object() const { return keys_.size() == 1; }
+
+    LineScan& scan_;
+    std::size_t depth_ = 0;
+    std::vector<std::unordered_set<std::string>> keys_;
+    std::string key_;
+};
+
+// Scans a line; `object` is set only for one whole JSON object within the bounds.
+inline LineScan scan(std::string_view text) {
+    LineScan result;
+    if (text.size() > max_line_bytes) return result;
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos || text[first] != '{') return result;
+    Scanner scanner(result);
+    result.object = json::sax_parse(text.begin(), text.end(), &scanner);
+    if (!result.object) result.numbers.clear();
+    return result;
+}
+
+}  // namespace detail
+
+// Reads the next line of `in` into `line`, keeping at most max_line_bytes of it (the rest
+// is read and dropped). Returns false at the end of the input.
+enum class LineRead { line, too_long, end };
+inline LineRead read_line(std::istream& in, std::string& line) {
+    line.clear();
+    std::streambuf* buffer = in.rdbuf();
+    if (buffer == nullptr) return LineRead::end;
+    bool any = false, too_long = false;
+    for (;;) {
+        const int c = buffer->sbumpc();
+        if (c == std::char_traits<char>::eof()) {
+            in.setstate(std::ios::eofbit);
+            break;
+        }
+        any = true;
+        if (c == '\n') break;
+        if (line.size() < max_line_bytes) {
+            line.push_back(static_cast<char>(c));
+        } else {
+            too_long = true;
+        }
+    }
+    if (!any) return LineRead::end;
+    if (too_long) {
+        line.clear();
+        return LineRead::too_long;
+    }
+    return LineRead::line;
+}
+
+}  // namespace chatroute::replay
