@@ -159,7 +159,7 @@ bool Engine<C, S>::read_state(detail::ByteReader& in) {
         if (length <= duration::zero() || timers_.list_for(length) != list) in.fail();
     }
 
-    spaces_.resize(in.get_count(5 * sizeof(std::uint16_t) + 8 + 4 + 1 + 4 + 4));
+    spaces_.resize(in.get_count(5 * sizeof(detail::TimerQueue::ListId) + 8 + 4 + 1 + 4 + 4));
     for (detail::SpaceState& space : spaces_) {
         for (auto* list : {&space.timers.offer_timeout, &space.timers.accept_window, &space.timers.inactivity_warning,
                            &space.timers.inactivity_grace, &space.timers.max_duration}) {
@@ -257,7 +257,7 @@ bool Engine<C, S>::read_state(detail::ByteReader& in) {
     dirty_spaces_.clear();
 
     timers_.resize(conversations_.size() * detail::timer_slots);
-    const std::uint32_t timers = in.get_count(4 + 2 + 8 + 8);
+    const std::uint32_t timers = in.get_count(4 + sizeof(detail::TimerQueue::ListId) + 8 + 8);
     std::vector<std::int64_t> list_tail(lists, std::numeric_limits<std::int64_t>::min());
     std::uint64_t last_sequence = 0;
     for (std::uint32_t i = 0; i < timers; ++i) {

@@ -1,5 +1,5 @@
 #pragma once
-// Every deadline of every conversation, in one structure (R25, R26).
+// Every deadline of every conversation, in one structure (R25, R26, R38).
 //
 // Each kind of timer has a fixed duration per space and time only moves forward, so the
 // timers of one duration expire in the order they were set: one FIFO list per distinct
@@ -7,11 +7,26 @@
 // the lists' heads picks the next deadline. Schedule and cancel are O(1) in the number of
 // timers; only the heap of lists, O(log lists), is touched when a head changes.
 // Ties fire in the order they were set: the key is (deadline, sequence of setting).
+//
+// Lists (R38): a list is found by its duration in O(1) through a HashIndex keyed by the
+// duration's count, and list ids are 32 bits, so any number of distinct durations works.
+// Lists are reference-counted: acquire() takes a reference, release() gives it back. A
+// list with no references and no scheduled timers is freed at once and its id reused
+// (most recently freed first, so reuse is deterministic); a list released while timers
+// remain on it stays findable (acquire() revives it) and is freed when its last timer
+// leaves. Memory is therefore proportional to the durations in use, however many
+// configurations came and went.
+//
+// Sequences: schedule(id, list, now) draws the next sequence from this queue's counter;
+// schedule(id, list, now, sequence) takes it from the caller, so two queues can share one
+// counter and be merged by next_key(). Within a list, keys must come in increasing
+// (deadline, sequence) order, which a shared, increasing counter and a clock that only
+// moves forward guarantee.
 
 #include <chatroute/clock.hpp>
+#include <chatroute/detail/hash_index.hpp>
 #include <chatroute/detail/indexed_heap.hpp>
 
-#include <cassert>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -28,9 +43,9 @@ struct DeadlineKey {
 class TimerQueue {
 public:
     using NodeId = std::uint32_t;
-    using ListId = std::uint16_t;
+    using ListId = std::uint32_t;
     static constexpr std::uint32_t nil = 0xFFFF'FFFF;
-    static constexpr ListId no_list = 0xFFFF;
+    static constexpr ListId no_list = 0xFFFF'FFFF;
 
     struct Node {
         std::int64_t deadline = 0;
@@ -45,6 +60,10 @@ public:
         NodeId head = nil;
         NodeId tail = nil;
         std::uint32_t heap_position = nil;
+        std::uint32_t refs = 0;    // acquire() minus release()
+        std::uint32_t timers = 0;  // timers scheduled on this list
+        ListId next_free = no_list;
+        bool live = false;
     };
 
     struct Due {
@@ -52,13 +71,49 @@ public:
         NodeId node;
     };
 
-    // The list for timers of this duration, made on first use.
-    ListId list_for(duration length) {
-        for (std::size_t i = 0; i < lists_.size(); ++i)
-            if (lists_[i].length == length.count()) return static_cast<ListId>(i);
-        assert(lists_.size() < no_list);
-        lists_.push_back(List{length.count()});
-        return static_cast<ListId>(lists_.size() - 1);
+    // The list for timers of this duration, made on first use; takes a reference
+    // (refcount + 1) either way. O(1) expected (one HashIndex probe).
+    ListId acquire(duration length) {
+        const auto key = static_cast<std::uint64_t>(length.count());
+        if (const auto found = by_length_.find(key)) {
+            ++lists_[*found].refs;
+            return *found;
+        }
+        ListId id;
+        if (free_list_ != no_list) {
+            id = free_list_;
+            free_list_ = lists_[id].next_free;
+        } else {
+            CHATROUTE_ASSERT(lists_.size() < no_list);
+            id = static_cast<ListId>(lists_.size());
+            lists_.emplace_back();
+        }
+        lists_[id] = List{};
+        lists_[id].length = length.count();
+        lists_[id].refs = 1;
+        lists_[id].live = true;
+        by_length_.insert(key, id);
+        ++live_lists_;
+        return id;
+    }
+
+    // Gives back a reference taken by acquire() or list_for(). When the last reference
+    // goes and no timer is scheduled on the list, the list is freed and its id may be
+    // reused by the next acquire() of any duration; with timers still on it, it is freed
+    // when the last of them leaves. O(1) expected.
+    void release(ListId list) {
+        CHATROUTE_ASSERT(list < lists_.size() && lists_[list].live && lists_[list].refs > 0);
+        if (--lists_[list].refs == 0 && lists_[list].timers == 0) free_list(list);
+    }
+
+    // The same as acquire(): finds or makes the list and takes a reference. Kept for the
+    // callers that never release (their lists then live as long as the queue).
+    ListId list_for(duration length) { return acquire(length); }
+
+    // The live list for this duration, without taking a reference. O(1) expected.
+    [[nodiscard]] std::optional<ListId> find_list(duration length) const {
+        if (const auto found = by_length_.find(static_cast<std::uint64_t>(length.count()))) return ListId{*found};
+        return std::nullopt;
     }
 
     void resize(std::size_t node_count) { nodes_.resize(node_count); }
@@ -72,19 +127,30 @@ public:
     }
     [[nodiscard]] const Node& node(NodeId id) const { return nodes_[id]; }
 
-    void schedule(NodeId id, ListId list, time_point now) {
-        schedule_exact(id, list, now.time_since_epoch().count() + lists_[list].length, next_sequence_++);
+    // Sets timer `id` to fire at now + the list's duration, with the queue's own next
+    // sequence. O(1), plus O(log lists) if the list was empty.
+    void schedule(NodeId id, ListId list, time_point now) { schedule(id, list, now, next_sequence_); }
+
+    // The same with a sequence from the caller (a counter shared by several queues). It
+    // must be greater than that of every timer still on the list with the same deadline.
+    void schedule(NodeId id, ListId list, time_point now, std::uint64_t sequence) {
+        CHATROUTE_ASSERT(list < lists_.size() && lists_[list].live);
+        schedule_exact(id, list, now.time_since_epoch().count() + lists_[list].length, sequence);
     }
 
-    // For restoring a snapshot: a timer exactly as it was. Nodes must come in sequence order.
+    // For restoring a snapshot: a timer exactly as it was. Within a list, timers must come
+    // in increasing (deadline, sequence) order. O(1), plus O(log lists) if the list was
+    // empty.
     void schedule_exact(NodeId id, ListId list, std::int64_t deadline, std::uint64_t sequence) {
-        assert(!scheduled(id));
+        CHATROUTE_ASSERT(id < nodes_.size() && !scheduled(id));
+        CHATROUTE_ASSERT(list < lists_.size() && lists_[list].live);
         Node& node = nodes_[id];
         List& owner = lists_[list];
-        assert(owner.tail == nil || nodes_[owner.tail].deadline <= deadline);
+        CHATROUTE_ASSERT((owner.tail == nil || key_of(owner.tail) < DeadlineKey{deadline, sequence}));
         node = Node{deadline, sequence, owner.tail, nil, list};
         if (owner.tail != nil) nodes_[owner.tail].next = id;
         owner.tail = id;
+        ++owner.timers;
         if (owner.head == nil) {
             owner.head = id;
             heap_.push(key_of(id), list, moved());
@@ -93,40 +159,70 @@ public:
         ++scheduled_;
     }
 
+    // Removes timer `id` if it is scheduled (a no-op otherwise). O(1), plus O(log lists)
+    // if it was its list's head. Frees its list if it was the last timer of a list with no
+    // references left.
     void cancel(NodeId id) {
         Node& node = nodes_[id];
         if (node.list == no_list) return;
-        List& owner = lists_[node.list];
+        const ListId list = node.list;
+        List& owner = lists_[list];
         const bool was_head = owner.head == id;
         (node.prev != nil ? nodes_[node.prev].next : owner.head) = node.next;
         (node.next != nil ? nodes_[node.next].prev : owner.tail) = node.prev;
         node = Node{};
         --scheduled_;
-        if (!was_head) return;
-        if (owner.head == nil)
-            heap_.erase(owner.heap_position, moved());
-        else
-            heap_.rekey(owner.heap_position, key_of(owner.head), moved());
+        --owner.timers;
+        if (was_head) {
+            if (owner.head == nil)
+                heap_.erase(owner.heap_position, moved());
+            else
+                heap_.rekey(owner.heap_position, key_of(owner.head), moved());
+        }
+        if (owner.timers == 0 && owner.refs == 0) free_list(list);
     }
 
+    // The timer that fires first: least (deadline, sequence). O(1).
     [[nodiscard]] std::optional<Due> next() const {
         if (heap_.empty()) return std::nullopt;
         const NodeId head = lists_[heap_.top().id].head;
         return Due{deadline(head), head};
     }
 
+    // The (deadline, sequence) of the timer that fires first, to merge several queues. O(1).
+    [[nodiscard]] std::optional<DeadlineKey> next_key() const {
+        if (heap_.empty()) return std::nullopt;
+        return heap_.top().key;
+    }
+
     [[nodiscard]] std::uint64_t next_sequence() const { return next_sequence_; }
     void set_next_sequence(std::uint64_t sequence) { next_sequence_ = sequence; }
+
+    // List ids in use or free: ids are below this. A freed id is not live (list_live()).
     [[nodiscard]] std::size_t list_count() const { return lists_.size(); }
+    [[nodiscard]] std::size_t live_list_count() const { return live_lists_; }
+    [[nodiscard]] bool list_live(ListId list) const { return list < lists_.size() && lists_[list].live; }
+    [[nodiscard]] std::uint32_t list_refs(ListId list) const { return lists_[list].refs; }
+    [[nodiscard]] std::uint32_t list_timers(ListId list) const { return lists_[list].timers; }
     [[nodiscard]] duration list_length(ListId list) const { return duration{lists_[list].length}; }
 
     [[nodiscard]] std::size_t memory_bytes() const {
         return nodes_.capacity() * sizeof(Node) + lists_.capacity() * sizeof(List) +
-               heap_.entries().capacity() * sizeof(heap_.top());
+               heap_.entries().capacity() * sizeof(heap_.top()) + by_length_.memory_bytes();
     }
 
 private:
     [[nodiscard]] DeadlineKey key_of(NodeId id) const { return {nodes_[id].deadline, nodes_[id].sequence}; }
+
+    void free_list(ListId list) {
+        List& owner = lists_[list];
+        CHATROUTE_ASSERT(owner.live && owner.refs == 0 && owner.timers == 0 && owner.head == nil);
+        by_length_.erase(static_cast<std::uint64_t>(owner.length));
+        owner = List{};
+        owner.next_free = free_list_;
+        free_list_ = list;
+        --live_lists_;
+    }
 
     struct ListMoved {
         std::vector<List>* lists;
@@ -136,6 +232,9 @@ private:
 
     std::vector<Node> nodes_;
     std::vector<List> lists_;
+    HashIndex by_length_;  // duration count -> live list
+    ListId free_list_ = no_list;
+    std::size_t live_lists_ = 0;
     IndexedHeap<DeadlineKey> heap_;
     std::uint64_t next_sequence_ = 0;
     std::size_t scheduled_ = 0;
