@@ -1076,6 +1076,8 @@ void Desk::logged_in(const SessionPtr& session, const std::string& id, bool ok) 
 
 void Desk::customer_command(const SessionPtr& session, std::string_view word, std::string_view rest) {
     const std::string& name = session->name;
+    if (!conversation_ids_.contains(name) && (word == "say" || word == "typing" || word == "bye"))
+        return session->send(error_line(chatroute::Error::work_item_closed));  // closed and forgotten
     if (word == "say") {
         auto found = conversations_.find(session->conversation);
         if (found != conversations_.end() && !found->second.assignee) {
