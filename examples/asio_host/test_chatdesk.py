@@ -18,6 +18,8 @@ after TEST_TIMEOUT_S and always stops what it started):
                 the server's peak RSS stays under a stated bound
   pipelining    10,000 commands in one write are answered in order, nobody cut off
   tls           the same protocol over TLS (--tls-cert/--tls-key)
+  restart       an offer due while the server was down times out on start (R25); the
+                customer's token and backlog survive kill -9
   crash         kill -9 at random points of scripted traffic, restart from --data;
                 compared with an uninterrupted run of the same commands
 Each case prints one line of figures on success.
@@ -731,6 +733,50 @@ def case_tls():
     version = ann.sock.version()
     server.stop()
     return f"a conversation over {version}; plain text refused on the TLS port"
+
+
+def case_restart():
+    agents = agents_file(("ann", ["desk"]), ("bob", ["desk"]))
+    data = tempfile.mkdtemp(dir=TMP)
+    flags = ["--offer-timeout", "2", "--accept-window", "3600", "--inactivity-warning", "3600",
+             "--inactivity-grace", "3600", "--max-duration", "7200"]
+    server = Server(*flags, agents=agents, data=data)
+    ann = login(server.port, "ann")
+    ann.send("available")
+    ann.expect("ok")
+    guest = customer(server.port)
+    guest.send("say are you there?")
+    guest.expect("ok")
+    ann.event("availability_changed")
+    offer = ann.event("offered", conversation=guest.conversation, agent="ann")
+    server.kill()  # down before the offer expires; back after
+    time.sleep(2.5)
+    server = Server(*flags, agents=agents, data=data)
+    # The offer timed out while the server was down: on start it fired (R13, R25), ann is
+    # away, the conversation waits; the customer's message and token survived.
+    again = Client("customer", server.port)
+    again.send(f"resume {guest.conversation} {guest.token}")
+    again.expect(f"ok conversation {guest.conversation}")
+    bob = login(server.port, "bob")
+    bob.send("available")
+    bob.expect("ok")
+    bob.event("availability_changed", agent="bob", available="true")
+    reoffer = bob.event("offered", conversation=guest.conversation, agent="bob")
+    bob.send(f"accept {guest.conversation}")
+    bob.expect("ok")
+    bob.event("accepted")
+    bob.event("message", from_="customer", text="are you there?")  # the backlog, from the snapshot or journal
+    server.stop()  # SIGTERM: a snapshot, nothing ended
+    state = dump(data, agents)
+    conversation = state["conversations"][guest.conversation]
+    if conversation.get("assignee") != "bob" or conversation["status"] != "active":
+        fail(f"unexpected state after the restart: {state}")
+    if state["agents"]["ann"]["spaces"]["desk"] is not False:
+        fail(f"ann's missed offer did not make her unavailable: {state}")
+    if float(reoffer["at"]) <= float(offer["expires_at"]):
+        fail("bob's offer came before ann's expired")
+    return (f"an offer due while the server was down timed out on start (expired at {offer['expires_at']}); "
+            f"token, backlog and conversation restored; {state['commands']} commands held")
 
 
 # ---- Crash test ----
