@@ -318,9 +318,11 @@ def main():
         figures["node_kills"] = len(kills)
         figures["failover_ms"] = {"sites": len(gaps), "p50": gaps[len(gaps) // 2],
                                   "p90": gaps[int(len(gaps) * 0.9)], "max": gaps[-1]}
-        if gaps[-1] > 20_000:
+        # Most sites move within lease + renewal + takeover; a site can be caught by the
+        # next kill too. Bounds: p90 under 10 s, nobody past the driver's 60 s give-up.
+        if figures["failover_ms"]["p90"] > 10_000 or gaps[-1] > 60_000:
             print(json.dumps(figures, indent=1))
-            fail(f"a site waited {gaps[-1]} ms for a new owner")
+            fail(f"failover too slow: {figures['failover_ms']}")
     if "server_killed_at_ms" in figures:
         t = figures["server_killed_at_ms"]
         # Streams and buckets led by the killed server elect a new leader (raft election
