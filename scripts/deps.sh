@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ clang libexpected-dev libfmt-dev catch2 libbenchmark-dev
           nlohmann-json3-dev libasio-dev pkg-config
-          libsodium-dev libssl-dev openssl "$@")  # the last three: examples/asio_host (chatdesk)
+          libsodium-dev libssl-dev openssl  # examples/asio_host (chatdesk)
+          libnats-dev nats-server "$@")     # examples/node (chatroute-node) and its scale-out test
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -798,7 +798,8 @@ void Desk::reconcile() {
         }
     }
     for (const auto& [name, agent] : agents_) {  // gone from the file: no role anywhere
-        if (std::any_of(credentials_.begin(), credentials_.end(), [&](const Credential& c) { return c.id == name; }))
+        const std::string& id = name;  // (Clang 14 captures no structured binding)
+        if (std::any_of(credentials_.begin(), credentials_.end(), [&](const Credential& c) { return c.id == id; }))
             continue;
         for (const std::string& space : space_order_)
             if (engine_->has_role(agent.id, space_id(space)).value())
@@ -1076,6 +1077,8 @@ void Desk::logged_in(const SessionPtr& session, const std::string& id, bool ok) 
 
 void Desk::customer_command(const SessionPtr& session, std::string_view word, std::string_view rest) {
     const std::string& name = session->name;
+    if (!conversation_ids_.contains(name) && (word == "say" || word == "typing" || word == "bye"))
+        return session->send(error_line(chatroute::Error::work_item_closed));  // closed and forgotten
     if (word == "say") {
         auto found = conversations_.find(session->conversation);
         if (found != conversations_.end() && !found->second.assignee) {
@@ -1108,7 +1111,8 @@ void Desk::agent_command(const SessionPtr& session, std::string_view word, std::
         run(session, json{{"cmd", "set_availability"}, {"agent", agent}, {"space", space}, {"available", word == "available"}});
         return;
     }
-    const auto [conversation, text] = split(rest);
+    const auto [conversation_name, text] = split(rest);
+    const std::string_view conversation = conversation_name;  // (Clang 14 captures no structured binding)
     const auto on = [&](const char* cmd) { return json{{"cmd", cmd}, {"conversation", conversation}, {"agent", agent}}; };
     json command;
     if (word == "accept") command = on("accept");

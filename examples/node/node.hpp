@@ -243,11 +243,14 @@ private:
         natsMsgHeader_Set(raw, "Chatroute-Epoch", epoch.c_str());
         jsPubOptions po;
         jsPubOptions_Init(&po);
-        // One subject per stream: its last sequence is the stream's.
+        // The stream-wide expectation: in a cluster the leader checks it against the
+        // sequence that counts the appends still in flight (the per-subject one, in
+        // nats-server 2.9.10, did not: a test saw it accept a stale append). An empty
+        // stream can only be expected per subject.
         if (site.applied == 0)
             po.ExpectNoMessage = true;
         else
-            po.ExpectLastSubjectSeq = site.applied;
+            po.ExpectLastSeq = site.applied;
         if (!id.empty()) po.MsgId = id.c_str();
         po.MaxWait = 2000;
         jsPubAck* ack_raw = nullptr;
@@ -425,13 +428,18 @@ private:
     }
 
     // Applies what the stream holds past what the site has applied; republishes events.
-    bool catch_up(Site& site, std::size_t& replayed) {
+    bool catch_up(Site& site, std::size_t& replayed, bool& newer_epoch) {
         const auto last = conn_.last_sequence(Names::commands_stream(site.name));
         if (!last) return false;
         std::int64_t renew_at = mono_ms() + config_.renew_ms;
         auto failure = conn_.read(Names::commands_stream(site.name), Names::log_subject(site.name), site.applied + 1, *last,
                                   [&](natsMsg* m, std::uint64_t seq) {
                                       if (seq != site.applied + 1) return false;
+                                      // A writer with a newer lease has written: this node is not the owner.
+                                      if (std::stoull("0" + header(m, "Chatroute-Epoch")) > site.epoch) {
+                                          newer_epoch = true;
+                                          return false;
+                                      }
                                       const std::string out = apply(site, seq, data(m));
                                       publish_events(site, seq, out);
                                       ++replayed;
@@ -446,14 +454,16 @@ private:
 
     // ---- Leases ----
 
-    std::vector<std::string> live_nodes() {
+    // This node and the others whose heartbeat has not expired; empty when unknown.
+    std::optional<std::vector<std::string>> live_nodes() {
         std::vector<std::string> live{config_.node};
         kvKeysList list{};
-        if (kvStore_Keys(&list, nodes_.get(), nullptr) == NATS_OK) {
-            for (int i = 0; i < list.Count; ++i)
-                if (config_.node != list.Keys[i]) live.emplace_back(list.Keys[i]);
-            kvKeysList_Destroy(&list);
-        }
+        const natsStatus s = kvStore_Keys(&list, nodes_.get(), nullptr);
+        if (s == NATS_NOT_FOUND) return live;
+        if (s != NATS_OK) return std::nullopt;
+        for (int i = 0; i < list.Count; ++i)
+            if (config_.node != list.Keys[i]) live.emplace_back(list.Keys[i]);
+        kvKeysList_Destroy(&list);
         return live;
     }
 
@@ -485,14 +495,19 @@ private:
     }
 
     void lease_round() {
+        const bool first_round = !heartbeat_sent_;
+        heartbeat_sent_ = true;
         const std::string heartbeat = lease_value();
         std::uint64_t rev = 0;
         kvStore_Put(&rev, nodes_.get(), config_.node.c_str(), heartbeat.data(), static_cast<int>(heartbeat.size()));
-        const auto live = live_nodes();
+        if (first_round) return;  // let the other nodes see this one before taking sites
         for (auto& [name, site] : owned_) renew(site);
         for (const std::string& name : lost_)
             if (owned_.contains(name)) step_down(name, "lease lost: renewal refused (it expired and another node took it)");
         lost_.clear();
+        const auto known = live_nodes();
+        if (!known) return;  // without the list of live nodes, take nothing and give nothing away
+        const std::vector<std::string>& live = *known;
         bool released = false;
         const std::int64_t now = mono_ms();
         for (const std::string& name : config_.sites) {
@@ -560,14 +575,18 @@ private:
         std::size_t replayed = 0;
         // The first write of a term is a tick: it fences the previous owner even when no
         // front end writes. A previous owner's late append makes it fail: read on, retry.
-        bool serving = false;
-        for (int attempt = 0; attempt < 5 && !serving; ++attempt) {
-            if (!catch_up(site, replayed)) continue;
+        // Epochs (lease revisions) never go back in a stream: a node appends only after it
+        // has read the whole stream, and never after a newer epoch's line.
+        bool serving = false, newer_epoch = false;
+        for (int attempt = 0; attempt < 5 && !serving && !newer_epoch; ++attempt) {
+            if (!catch_up(site, replayed, newer_epoch)) continue;
             serving = append(site, fmt::format(R"({{"at":{},"cmd":"tick"}})", seconds_text(site_now_us(site))), {})
                           .has_value();
         }
         if (!serving) {
-            log("could not take {}: the stream did not settle; the lease will expire", name);
+            log("could not take {}: {}", name,
+                newer_epoch ? "a node with a newer lease has written to its stream"
+                            : "the stream did not settle; the lease will expire");
             taking_.reset();
             return;
         }
@@ -635,6 +654,7 @@ private:
     std::vector<Retry> retries_;
     std::int64_t next_lease_round_ = 0;
     int since_timers_ = 0;
+    bool heartbeat_sent_ = false;
     std::uint64_t fenced_ = 0;
 };
 

@@ -220,3 +220,25 @@ TEST_CASE("a repeated key anywhere is invalid_line; a repeated at moves no time 
     CHECK(std::string(out.data(), out.size()) ==
           "{\"at\":5,\"error\":\"invalid_line\",\"line\":1}\n{\"error\":\"invalid_line\",\"line\":2}\n");
 }
+
+TEST_CASE("case many_timings: 70,000 distinct offer timeouts, and the offer expires when it says [R25][R38]",
+          "[replay][case][R25][R38]") {
+    // The scenario cases/many_timings.py writes, for N = 70,000 (past any 16-bit list id).
+    constexpr int n = 70'000;
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    replayer.apply(R"({"at":0,"cmd":"add_agent","agent":"a"})");
+    for (int k = 0; k < n; ++k)
+        replayer.apply(fmt::format(R"({{"at":0,"cmd":"add_space","space":"s{}","offer_timeout":{:.6f}}})", k, 1 + k / 1e6));
+    replayer.apply(R"({"at":0,"cmd":"grant_role","agent":"a","space":"s69999"})");
+    replayer.apply(R"({"at":0,"cmd":"set_availability","agent":"a","space":"s69999","available":true})");
+    replayer.apply(R"({"at":5,"cmd":"start_conversation","conversation":"c1","space":"s69999"})");
+    replayer.apply(R"({"at":100,"cmd":"tick"})");
+    CHECK(std::string(out.data(), out.size()) ==
+          R"({"event":"availability_changed","at":0,"agent":"a","space":"s69999","available":true,"reason":"agent"}
+{"event":"conversation_started","at":5,"conversation":"c1","space":"s69999","handoff":false}
+{"event":"offered","at":5,"conversation":"c1","agent":"a","space":"s69999","expires_at":6.069999}
+{"event":"offer_timed_out","at":6.069999,"conversation":"c1","agent":"a"}
+{"event":"availability_changed","at":6.069999,"agent":"a","space":"s69999","available":false,"reason":"offer_timeout"}
+)");
+}

@@ -26,6 +26,14 @@
 #include <variant>
 #include <vector>
 
+// The 0.2 engine (routing policies, SPEC R28–R39) brings routing_policy.hpp; with it the
+// replay reads §10's new commands and fields. TEMPORARY: the 0.1 branches go once 0.2 is on main.
+#if __has_include(<chatroute/routing_policy.hpp>)
+#define CHATROUTE_REPLAY_V2 1
+#else
+#define CHATROUTE_REPLAY_V2 0
+#endif
+
 namespace chatroute::replay {
 
 // Why a line failed: an engine error, or a line the replay could not read.
@@ -62,6 +70,20 @@ public:
         auto micros = micros_of(it->second);
         if (!micros) return std::optional<duration>{};
         return std::optional<duration>{duration{*micros}};
+    }
+
+    // A number or null that must be there (set_limit's limit): empty inner value for null.
+    std::optional<double> nullable_number(const char* key) {
+        auto it = line_.find(key);
+        if (it == line_.end() || !(it->is_null() || it->is_number())) return fail<double>();
+        if (it->is_null()) return std::nullopt;
+        return it->get<double>();
+    }
+    [[nodiscard]] bool has(const char* key) const { return line_.contains(key); }
+
+    std::vector<std::string> texts(const char* key) {
+        if (!line_.contains(key)) return fail<std::vector<std::string>>().value_or(std::vector<std::string>{});
+        return optional_texts(key).value_or(std::vector<std::string>{});
     }
 
     std::optional<std::vector<std::string>> optional_texts(const char* key) {
@@ -218,6 +240,15 @@ std::optional<E> word(std::string_view text, std::initializer_list<E> choices) {
     return std::nullopt;
 }
 
+#if CHATROUTE_REPLAY_V2
+inline std::optional<Strategy> strategy_of(std::string_view text) {
+    return word(text, {Strategy::round_robin, Strategy::least_active, Strategy::most_available, Strategy::least_recent});
+}
+inline std::optional<NoAgentAction> no_agent_action_of(std::string_view text) {
+    return word(text, {NoAgentAction::wait, NoAgentAction::fallback});
+}
+#endif
+
 }  // namespace detail
 
 class Replayer {
@@ -373,6 +404,33 @@ private:
             };
         }
         if (cmd == "add_agent") return add_agent(f);
+#if CHATROUTE_REPLAY_V2
+        if (cmd == "set_limit") return set_limit(f);
+        if (cmd == "update_space") return update_space(f);
+        if (cmd == "set_skills") {
+            std::string agent = f.text("agent");
+            std::vector<std::string> skills = f.texts("skills");
+            return [this, agent, skills]() -> Outcome { return check(engine_->set_skills(agent_of(agent), skills)); };
+        }
+        if (cmd == "set_priority") {
+            std::string conversation = f.text("conversation");
+            double priority = f.number("priority");
+            return [this, conversation, priority]() -> Outcome {
+                auto whole = detail::whole(priority);
+                if (!whole) return failed(Error::invalid_argument);
+                return check(engine_->set_priority(conversation_of(conversation), *whole));
+            };
+        }
+        if (cmd == "transfer") {
+            std::string conversation = f.text("conversation"), agent = f.text("agent"), space = f.text("space");
+            auto to_agent = f.optional_text("to_agent");
+            return [=, this]() -> Outcome {
+                std::optional<AgentId> to;
+                if (to_agent) to = agent_of(*to_agent);
+                return check(engine_->transfer(conversation_of(conversation), agent_of(agent), space_of(space), to));
+            };
+        }
+#else
         if (cmd == "set_limit") {
             std::string agent = f.text("agent");
             double limit = f.number("limit");
@@ -382,6 +440,7 @@ private:
                 return check(engine_->set_limit(agent_of(agent), *whole));
             };
         }
+#endif
         if (cmd == "grant_role" || cmd == "revoke_role") {
             std::string agent = f.text("agent"), space = f.text("space");
             const bool grant = cmd == "grant_role";
@@ -403,8 +462,13 @@ private:
             std::string agent = f.text("agent"), conversation = f.text("conversation");
             const bool accept = cmd == "accept";
             return [this, agent, conversation, accept]() -> Outcome {
+#if CHATROUTE_REPLAY_V2
+                return check(accept ? engine_->accept(conversation_of(conversation), agent_of(agent))
+                                    : engine_->decline(conversation_of(conversation), agent_of(agent)));
+#else
                 return check(accept ? engine_->accept(agent_of(agent), conversation_of(conversation))
                                     : engine_->decline(agent_of(agent), conversation_of(conversation)));
+#endif
             };
         }
         if (cmd == "message" || cmd == "typing") return utterance(f, cmd == "message");
@@ -433,8 +497,19 @@ private:
         auto scope = f.optional_text("missed_offer_scope");
         auto resolutions = f.optional_texts("resolutions");
         auto unanswered = f.optional_text("unanswered_resolution");
+#if CHATROUTE_REPLAY_V2
+        auto return_after = f.optional_seconds("missed_offer_return_after");
+        auto wrap_up = f.optional_text("wrap_up_resolution");
+#endif
         return [=, this]() -> Outcome {
             SiteUpdate update;
+#if CHATROUTE_REPLAY_V2
+            if (return_after) {
+                if (!*return_after || **return_after <= duration::zero()) return failed(Error::invalid_argument);
+                update.missed_offer_return_after = **return_after;
+            }
+            update.wrap_up_resolution = wrap_up;
+#endif
             if (plan) {
                 update.plan = detail::word(*plan, {Plan::free, Plan::standard, Plan::premium, Plan::enterprise});
                 if (!update.plan) return failed(Error::invalid_argument);
@@ -461,8 +536,36 @@ private:
         std::array<std::optional<std::optional<duration>>, 5> timings{
             f.optional_seconds("offer_timeout"), f.optional_seconds("accept_window"), f.optional_seconds("inactivity_warning"),
             f.optional_seconds("inactivity_grace"), f.optional_seconds("max_duration")};
+#if CHATROUTE_REPLAY_V2
+        auto strategy = f.optional_text("strategy");
+        auto no_agent = f.optional_text("no_agent_action");
+        std::array<std::optional<std::optional<duration>>, 3> optional_timings{
+            f.optional_seconds("skills_relax_after"), f.optional_seconds("assignee_response_timeout"),
+            f.optional_seconds("wrap_up_timeout")};
+#endif
         return [=, this]() -> Outcome {
             SpaceSettings settings;
+#if CHATROUTE_REPLAY_V2
+            if (strategy) {
+                auto chosen = detail::strategy_of(*strategy);
+                if (!chosen) return failed(Error::invalid_argument);
+                settings.strategy = *chosen;
+            }
+            if (no_agent) {
+                auto action = detail::no_agent_action_of(*no_agent);
+                if (!action) return failed(Error::invalid_argument);
+                settings.no_agent_action = *action;
+            }
+            std::array<std::optional<duration>*, 3> optional_targets{&settings.timings.skills_relax_after,
+                                                                     &settings.timings.assignee_response_timeout,
+                                                                     &settings.timings.wrap_up_timeout};
+            for (std::size_t i = 0; i < optional_timings.size(); ++i) {
+                if (!optional_timings[i]) continue;
+                const auto span = *optional_timings[i];
+                if (!span || *span <= duration::zero()) return failed(Error::invalid_argument);
+                *optional_targets[i] = *span;
+            }
+#endif
             settings.is_new = is_new.value_or(true);
             settings.fallback_message = fallback.value_or("");
             std::array<duration*, 5> targets{&settings.timings.offer_timeout, &settings.timings.accept_window,
@@ -487,8 +590,14 @@ private:
     Command add_agent(detail::Fields& f) {
         std::string agent = f.text("agent");
         auto limit = f.optional_number("limit");
+#if CHATROUTE_REPLAY_V2
+        auto skills = f.optional_texts("skills");
+#endif
         return [=, this]() -> Outcome {
             AgentSettings settings;
+#if CHATROUTE_REPLAY_V2
+            if (skills) settings.skills = *skills;
+#endif
             if (limit) {
                 auto whole = detail::whole(*limit);
                 if (!whole) return failed(Error::invalid_argument);
@@ -504,6 +613,78 @@ private:
         };
     }
 
+#if CHATROUTE_REPLAY_V2
+    // Errors in SPEC's order (decisions 17): invalid_argument, then unknown ids in §10's
+    // field order (space, preferred_agent), then duplicate_id, then the engine's own.
+    Command start_conversation(detail::Fields& f) {
+        std::string conversation = f.text("conversation"), space = f.text("space");
+        bool handoff = f.optional_flag("handoff").value_or(false);
+        auto priority = f.optional_number("priority");
+        auto skills = f.optional_texts("skills");
+        auto preferred = f.optional_text("preferred_agent");
+        return [=, this]() -> Outcome {
+            StartOptions options;
+            options.handoff = handoff;
+            if (priority) {
+                auto whole = detail::whole(*priority);
+                if (!whole) return failed(Error::invalid_argument);
+                options.priority = *whole;
+            }
+            if (skills) options.skills = *skills;
+            if (auto ok = validate(options); !ok) return failed(ok.error());
+            if (!spaces_.contains(space)) return failed(Error::unknown_space);
+            if (preferred) {
+                if (!agents_.contains(*preferred)) return failed(Error::unknown_agent);
+                options.preferred_agent = agent_of(*preferred);
+            }
+            if (conversations_.contains(conversation)) return failed(Error::duplicate_id);
+            auto id = engine_->start_conversation(space_of(space), options);
+            if (!id) return failed(id.error());
+            conversations_.emplace(conversation, *id);
+            conversation_names_.emplace(*id, conversation);
+            return {};
+        };
+    }
+
+    // set_limit: the overall limit, or with `space` the agent's limit there (null removes it).
+    Command set_limit(detail::Fields& f) {
+        std::string agent = f.text("agent");
+        auto limit = f.nullable_number("limit");
+        auto space = f.optional_text("space");
+        return [=, this]() -> Outcome {
+            std::optional<std::int64_t> whole;
+            if (limit) {
+                whole = detail::whole(*limit);
+                if (!whole) return failed(Error::invalid_argument);
+            }
+            if (!space) {
+                if (!whole) return failed(Error::invalid_argument);
+                return check(engine_->set_limit(agent_of(agent), *whole));
+            }
+            return check(engine_->set_space_limit(agent_of(agent), space_of(*space), whole));
+        };
+    }
+
+    Command update_space(detail::Fields& f) {
+        std::string space = f.text("space");
+        auto strategy = f.optional_text("strategy");
+        auto fallback = f.optional_text("fallback");
+        auto no_agent = f.optional_text("no_agent_action");
+        return [=, this]() -> Outcome {
+            SpaceUpdate update;
+            if (strategy) {
+                update.strategy = detail::strategy_of(*strategy);
+                if (!update.strategy) return failed(Error::invalid_argument);
+            }
+            if (no_agent) {
+                update.no_agent_action = detail::no_agent_action_of(*no_agent);
+                if (!update.no_agent_action) return failed(Error::invalid_argument);
+            }
+            update.fallback_message = fallback;
+            return check(engine_->update_space(space_of(space), update));
+        };
+    }
+#else
     Command start_conversation(detail::Fields& f) {
         std::string conversation = f.text("conversation"), space = f.text("space");
         bool handoff = f.optional_flag("handoff").value_or(false);
@@ -517,6 +698,8 @@ private:
             return {};
         };
     }
+
+#endif
 
     // A side's word ("customer"/"agent"), and the agent's id when it is the agent's.
     std::optional<std::pair<std::string, std::string>> side(detail::Fields& f, const char* key) {

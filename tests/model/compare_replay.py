@@ -6,6 +6,9 @@
     compare_replay.py s12.out s12.jsonl      # reads s12.jsonl.events and s12.jsonl.errors
 
 Exit status 0 when the replay tool printed the model's events and errors exactly.
+Every event of SPEC §10 is compared field by field in the order printed, the 2026-11-29
+ones included (priority_changed's whole-number priority, skills_relaxed, transferred's
+space and reason, availability_changed's auto_return and assignee_unresponsive reasons).
 """
 import json
 import re
@@ -19,6 +22,10 @@ def as_model_line(obj):
     for key, value in obj[1:]:
         if isinstance(value, bool):
             value = "true" if value else "false"
+        elif value is None:  # no event field is null; print it so that a difference shows
+            value = "null"
+        elif isinstance(value, list):
+            value = "[" + ", ".join(str(v) for v in value) + "]"
         elif key in ("text", "resolution"):
             value = "'" + value + "'"
         parts.append(f"{key}={value}")

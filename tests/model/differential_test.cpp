@@ -674,3 +674,145 @@ TEST_CASE("engine and model both follow a hand-checked scenario", "[model]") {
         CHECK_FALSE(mismatch.has_value());
     }
 }
+
+// A second hand-worked stream for the 2026-11-29 rules: least_active ties in ring order
+// (R28), skills and their relax deadline (R30), priority order (R29), the unresponsive
+// assignee (R33) and its auto return (R34), transfer with to_agent (R32) and the wrap-up
+// timeout (R36). Every expected event was worked out from SPEC's words.
+TEST_CASE("engine and model both follow a hand-checked scenario of the 2026-11-29 rules",
+          "[model][R28][R29][R30][R32][R33][R34][R36]") {
+    using std::chrono::seconds;
+    std::vector<Command> commands;
+    const auto add = [&](Op op, std::int64_t t) -> Command& {
+        Command cmd;
+        cmd.op = op;
+        cmd.at = chatroute::time_point{seconds{t}};
+        commands.push_back(cmd);
+        return commands.back();
+    };
+    add(Op::site, 0).site.missed_offer_return_after = seconds{30};
+    {
+        Command& s0 = add(Op::add_space, 0);
+        s0.space = "s0";
+        s0.space_settings.strategy = chatroute::Strategy::least_active;
+        s0.space_settings.timings.assignee_response_timeout = seconds{60};
+        s0.space_settings.timings.wrap_up_timeout = seconds{100};
+        Command& s1 = add(Op::add_space, 0);
+        s1.space = "s1";
+        s1.space_settings.timings.skills_relax_after = seconds{50};
+    }
+    for (const char* a : {"a0", "a1", "a2"}) {
+        Command& cmd = add(Op::add_agent, 0);
+        cmd.agent = a;
+        if (cmd.agent == "a1") cmd.agent_settings.skills = {"fr"};
+    }
+    const auto agent_space = [&](Op op, std::int64_t t, const char* agent, const char* space) -> Command& {
+        Command& cmd = add(op, t);
+        cmd.agent = agent;
+        cmd.space = space;
+        cmd.flag = true;
+        return cmd;
+    };
+    const auto conversation = [&](Op op, std::int64_t t, const char* c, const char* agent = "") -> Command& {
+        Command& cmd = add(op, t);
+        cmd.conversation = c;
+        cmd.agent = agent;
+        return cmd;
+    };
+    agent_space(Op::grant_role, 0, "a0", "s0");
+    agent_space(Op::grant_role, 0, "a1", "s0");
+    agent_space(Op::grant_role, 0, "a2", "s0");
+    agent_space(Op::grant_role, 0, "a1", "s1");
+    agent_space(Op::set_availability, 0, "a0", "s0");
+    agent_space(Op::set_availability, 0, "a1", "s0");
+    agent_space(Op::set_availability, 0, "a2", "s0");
+    agent_space(Op::set_availability, 0, "a1", "s1");
+    conversation(Op::start_conversation, 0, "c0").space = "s0";
+    conversation(Op::start_conversation, 0, "c1").space = "s0";
+    conversation(Op::accept, 1, "c0", "a0");
+    {
+        Command& c2 = conversation(Op::start_conversation, 2, "c2");
+        c2.space = "s1";
+        c2.priority = 5;
+        c2.skills = {"fr", "vip"};
+    }
+    conversation(Op::message, 3, "c0").party = chatroute::Party::customer;
+    conversation(Op::accept, 10, "c1", "a1");
+    add(Op::tick, 52);
+    add(Op::tick, 63);
+    conversation(Op::accept, 70, "c0", "a2");
+    {
+        Command& t = conversation(Op::transfer, 80, "c0", "a2");
+        t.space = "s1";
+        t.other_agent = "a1";
+    }
+    add(Op::tick, 93);
+    conversation(Op::end, 95, "c1", "a1").party = chatroute::Party::agent;
+    add(Op::tick, 195);
+    add(Op::tick, 202);
+
+    std::vector<std::pair<std::string, std::vector<std::string>>> expected(1 + 2 + 3 + 4, {"ok", {}});  // site, spaces, agents, roles
+    const auto available = [](const char* a, const char* s, int t, bool on, const char* why) {
+        return fmt::format("availability_changed{{at={}, agent={}, space={}, available={}, reason={}}}", t, a, s,
+                           on ? "true" : "false", why);
+    };
+    for (const auto& [a, s] : {std::pair{"a0", "s0"}, {"a1", "s0"}, {"a2", "s0"}, {"a1", "s1"}})
+        expected.push_back({"ok", {available(a, s, 0, true, "agent")}});
+    expected.insert(expected.end(), {
+        // R28 least_active: all idle, so ring order from the cursor: a0, then a1.
+        {"ok", {"conversation_started{at=0, conversation=c0, space=s0, handoff=false}",
+                "offered{at=0, conversation=c0, agent=a0, space=s0, expires_at=120}"}},
+        {"ok", {"conversation_started{at=0, conversation=c1, space=s0, handoff=false}",
+                "offered{at=0, conversation=c1, agent=a1, space=s0, expires_at=120}"}},
+        {"ok", {"accepted{at=1, conversation=c0, agent=a0}",
+                "status_changed{at=1, conversation=c0, from=waiting_for_agent, to=active}"}},
+        // R30: a1 lacks "vip"; c2 waits.
+        {"ok", {"conversation_started{at=2, conversation=c2, space=s1, handoff=false}"}},
+        // R33: the response timer starts (60 s).
+        {"ok", {"message{at=3, conversation=c0, from=customer, audience=conversation, ref=0}"}},
+        {"ok", {"accepted{at=10, conversation=c1, agent=a1}",
+                "status_changed{at=10, conversation=c1, from=waiting_for_agent, to=active}"}},
+        // R30: 50 s after it started, c2 drops its requirements and a1 is offered it.
+        {"ok fired=1", {"skills_relaxed{at=52, conversation=c2}",
+                        "offered{at=52, conversation=c2, agent=a1, space=s1, expires_at=172}"}},
+        // R33 then R28: a1 holds 2, a2 none: least_active picks a2.
+        {"ok fired=1", {"transferred{at=63, conversation=c0, agent=a0, space=s0, reason=assignee_unresponsive}",
+                        "status_changed{at=63, conversation=c0, from=active, to=waiting_for_agent}",
+                        "slot_released{at=63, conversation=c0, agent=a0}",
+                        available("a0", "s0", 63, false, "assignee_unresponsive"),
+                        "offered{at=63, conversation=c0, agent=a2, space=s0, expires_at=183}"}},
+        // R32: whoever accepts next gets the transcript.
+        {"ok", {"accepted{at=70, conversation=c0, agent=a2}",
+                "status_changed{at=70, conversation=c0, from=waiting_for_agent, to=active}",
+                "transcript_shared{at=70, conversation=c0, agent=a2}"}},
+        {"ok", {"transferred{at=80, conversation=c0, agent=a2, space=s1, reason=agent}",
+                "status_changed{at=80, conversation=c0, from=active, to=waiting_for_agent}",
+                "slot_released{at=80, conversation=c0, agent=a2}",
+                "offered{at=80, conversation=c0, agent=a1, space=s1, expires_at=200}"}},
+        // R34: 30 s after R33 set it unavailable.
+        {"ok fired=1", {available("a0", "s0", 93, true, "auto_return")}},
+        {"ok", {"conversation_ended{at=95, conversation=c1, reason=agent}",
+                "status_changed{at=95, conversation=c1, from=active, to=wrapping_up}"}},
+        // R13 at 172 (all spaces, in the order added; the s1 offer withdrawn), then R36 at 195.
+        {"ok fired=2", {"offer_timed_out{at=172, conversation=c2, agent=a1}", available("a1", "s0", 172, false, "offer_timeout"),
+                        available("a1", "s1", 172, false, "offer_timeout"),
+                        "offer_withdrawn{at=172, conversation=c0, agent=a1, reason=agent_unavailable}",
+                        "resolved{at=195, conversation=c1, resolution='Done'}",
+                        "status_changed{at=195, conversation=c1, from=wrapping_up, to=closed}",
+                        "slot_released{at=195, conversation=c1, agent=a1}"}},
+        // R34 in the order spaces were added, then one routing: R29 serves c2 (priority 5) first.
+        {"ok fired=1", {available("a1", "s0", 202, true, "auto_return"), available("a1", "s1", 202, true, "auto_return"),
+                        "offered{at=202, conversation=c2, agent=a1, space=s1, expires_at=322}",
+                        "offered{at=202, conversation=c0, agent=a1, space=s1, expires_at=322}"}},
+    });
+    REQUIRE(commands.size() == expected.size());
+    auto model = std::make_unique<Side<ReferenceModel>>();
+    auto pair = std::make_unique<Pair>();
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        INFO("command " << i << ": " << to_json(commands[i], commands[i].at));
+        CHECK(model->apply(commands[i]) == expected[i].first);
+        CHECK(model->take_events() == expected[i].second);
+        const auto mismatch = pair->step(commands[i], i);
+        CHECK_FALSE(mismatch.has_value());
+    }
+}
