@@ -49,9 +49,15 @@ std::string shift_lines(const std::string& text, std::size_t by) {
 }  // namespace
 
 TEST_CASE("a replay cut at any line and restored prints what a straight replay prints [R25]", "[replay][snapshot][R25]") {
-    const std::filesystem::path folder = CHATROUTE_SCENARIOS;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(CHATROUTE_SCENARIOS)) files.push_back(entry.path());
+#if CHATROUTE_REPLAY_V2
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(CHATROUTE_SCENARIOS) / "policies"))
+        files.push_back(entry.path());
+#endif
     std::size_t scenarios = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    for (const auto& path : files) {
+        const std::filesystem::directory_entry entry(path);
         if (entry.path().extension() != ".jsonl") continue;
         ++scenarios;
         const auto lines = lines_of(entry.path());
