@@ -49,9 +49,15 @@ std::string shift_lines(const std::string& text, std::size_t by) {
 }  // namespace
 
 TEST_CASE("a replay cut at any line and restored prints what a straight replay prints [R25]", "[replay][snapshot][R25]") {
-    const std::filesystem::path folder = CHATROUTE_SCENARIOS;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(CHATROUTE_SCENARIOS)) files.push_back(entry.path());
+#if CHATROUTE_REPLAY_V2
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(CHATROUTE_SCENARIOS) / "policies"))
+        files.push_back(entry.path());
+#endif
     std::size_t scenarios = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    for (const auto& path : files) {
+        const std::filesystem::directory_entry entry(path);
         if (entry.path().extension() != ".jsonl") continue;
         ++scenarios;
         const auto lines = lines_of(entry.path());
@@ -242,3 +248,51 @@ TEST_CASE("case many_timings: 70,000 distinct offer timeouts, and the offer expi
 {"event":"availability_changed","at":6.069999,"agent":"a","space":"s69999","available":false,"reason":"offer_timeout"}
 )");
 }
+
+#if CHATROUTE_REPLAY_V2
+TEST_CASE("case restore_future_timer: a snapshot with an unreachable deadline is refused, not replayed [R25][R38]",
+          "[replay][case][snapshot][R25][R38]") {
+    // The case file is in the 0.1 formats; this is the same state in this build's: bob's
+    // offer of c2 at 2 s expires at 122 s, and the snapshot is edited so that it expires
+    // at 10^6 s, later than its instant plus the offer timeout could make it.
+    fmt::memory_buffer first_out;
+    chatroute::replay::Replayer first(first_out);
+    for (const char* line : {R"({"at":0,"cmd":"add_space","space":"desk"})", R"({"at":0,"cmd":"add_agent","agent":"bob"})",
+                             R"({"at":0,"cmd":"grant_role","agent":"bob","space":"desk"})",
+                             R"({"at":2,"cmd":"set_availability","agent":"bob","space":"desk","available":true})",
+                             R"({"at":2,"cmd":"start_conversation","conversation":"c2","space":"desk"})"})
+        first.apply(line);
+    std::vector<std::byte> engine = first.engine().snapshot();
+    const auto le = [](std::int64_t value) {
+        std::array<std::byte, 8> bytes{};
+        for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::byte>(static_cast<std::uint64_t>(value) >> (8 * i));
+        return bytes;
+    };
+    const auto expires = le(122'000'000), later = le(1'000'000'000'000);
+    const auto body_end = engine.end() - 8;
+    const auto at = std::search(engine.begin(), body_end, expires.begin(), expires.end());
+    REQUIRE(at != body_end);  // the offer's deadline is in the engine's bytes
+    std::copy(later.begin(), later.end(), at);
+    const auto sum = le(static_cast<std::int64_t>(chatroute::replay::detail::fnv1a(std::span(engine).first(engine.size() - 8))));
+    std::copy(sum.begin(), sum.end(), engine.end() - 8);
+
+    chatroute::replay::detail::Writer file;
+    file.put(chatroute::replay::Replayer::replay_magic);
+    file.put(static_cast<std::uint32_t>(engine.size()));
+    file.put_raw(engine);
+    for (const char* name : {"desk", "bob"}) {
+        file.put(std::uint32_t{1});
+        file.put(std::string_view{name});
+    }
+    file.put(std::uint32_t{1});
+    file.put(std::string_view{"c2"});
+    chatroute::replay::detail::put_handle(file, chatroute::ConversationId{});  // the engine refuses before names matter
+    file.put(chatroute::replay::detail::fnv1a(file.bytes()));
+
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    const auto why = replayer.restore(file.bytes());
+    REQUIRE(why.has_value());
+    CHECK(*why == fmt::format("the engine refused its snapshot: {}", message(chatroute::SnapshotError::unreachable_deadline)));
+}
+#endif
