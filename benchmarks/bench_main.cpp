@@ -164,7 +164,7 @@ void start_offered(Site<R>& site, R& r, Batch& b, std::size_t k) {
 template <class R>
 void start_accepted(Site<R>& site, R& r, Batch& b, std::size_t k) {
     start_offered(site, r, b, k);
-    must(r.accept(b.agents[k], b.conversations[k]), "accept");
+    must(r.accept(b.conversations[k], b.agents[k]), "accept");
 }
 template <class R>
 void close_one(Site<R>&, R& r, Batch& b, std::size_t k) {
@@ -182,7 +182,7 @@ template <class R>
 void bm_accept(benchmark::State& state, Shape shape) {
     batched<R>(
         state, shape, start_offered<R>,
-        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.accept(b.agents[k], b.conversations[k]), "accept"); },
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.accept(b.conversations[k], b.agents[k]), "accept"); },
         close_one<R>);
 }
 
@@ -190,7 +190,7 @@ template <class R>
 void bm_decline(benchmark::State& state, Shape shape) {
     batched<R>(
         state, shape, start_offered<R>,
-        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.decline(b.agents[k], b.conversations[k]), "decline"); },
+        [](Site<R>&, R& r, Batch& b, std::size_t k) { must(r.decline(b.conversations[k], b.agents[k]), "decline"); },
         close_one<R>);
 }
 
@@ -307,7 +307,7 @@ void bm_storm(benchmark::State& state, Shape shape, bool fixed) {
                 if (misses_offers(a))
                     missed.push_back(a);
                 else
-                    must(r.accept(a, conversations[k]), "accept");
+                    must(r.accept(conversations[k], a), "accept");
             }
             r.clock().advance(120s);
             const AllocStats before = alloc_stats();

@@ -91,7 +91,8 @@ public:
         return {};
     }
 
-    Result<ConversationId> start_conversation(SpaceId space_id, bool handoff = false) {
+    Result<ConversationId> start_conversation(SpaceId space_id, const StartOptions& options = {}) {
+        const bool handoff = options.handoff;
         catch_up();
         auto space = spaces_.find(space_id.index);
         if (space == spaces_.end()) return tl::unexpected(Error::unknown_space);
@@ -112,7 +113,7 @@ public:
         return handle;
     }
 
-    Result<> accept(AgentId agent_id, ConversationId id) {
+    Result<> accept(ConversationId id, AgentId agent_id) {
         catch_up();
         auto target = offer_target(agent_id, id);
         if (!target) return tl::unexpected(target.error());
@@ -130,7 +131,7 @@ public:
         return {};
     }
 
-    Result<> decline(AgentId agent_id, ConversationId id) {
+    Result<> decline(ConversationId id, AgentId agent_id) {
         catch_up();
         auto target = offer_target(agent_id, id);
         if (!target) return tl::unexpected(target.error());

@@ -64,7 +64,7 @@ int main() {
         {"re-offers after decline", true,
          [&] {
              for (std::size_t k = 0; k < batch.size(); ++k) {
-                 must(r.decline(offered_to[k], batch[k]), "decline");
+                 must(r.decline(batch[k], offered_to[k]), "decline");
                  offered_to[k] = offered(r, batch[k]);
              }
          }},

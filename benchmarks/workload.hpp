@@ -100,7 +100,7 @@ template <class R>
 AgentId start_and_accept(R& r, SpaceId space, ConversationId* out = nullptr) {
     const ConversationId c = must(r.start_conversation(space), "start");
     const AgentId a = offered(r, c);
-    must(r.accept(a, c), "accept");
+    must(r.accept(c, a), "accept");
     if (out != nullptr) *out = c;
     return a;
 }
@@ -165,7 +165,7 @@ template <class R>
 void lifecycle(R& r, SpaceId space, std::uint64_t i) {
     const ConversationId c = must(r.start_conversation(space), "start");
     const AgentId a = offered(r, c);
-    must(r.accept(a, c), "accept");
+    must(r.accept(c, a), "accept");
     must(r.customer_message(c, MessageRef{i}), "message");
     must(r.agent_message(c, a, MessageRef{i}), "message");
     must(r.customer_message(c, MessageRef{i}), "message");

@@ -125,7 +125,7 @@ TEST_CASE("conversations an agent is already in stay active when it turns unavai
     SpaceId s = desk.space();
     AgentId a = desk.ready_agent(s);
     ConversationId c = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     desk.take();
     REQUIRE(desk.engine.set_availability(a, s, false));
     CHECK(desk.take() == Lines{"availability_changed{at=0, agent=#0, space=#0, available=false, reason=agent}"});

@@ -18,7 +18,7 @@ struct Talk {
     AgentId b = desk.ready_agent(s);
     ConversationId c = start(desk, s);
     Talk() {
-        REQUIRE(desk.engine.accept(a, c));
+        REQUIRE(desk.engine.accept(c, a));
         desk.take();
     }
     World world() const { return {{s}, {a, b}, {c}}; }
@@ -98,7 +98,7 @@ TEST_CASE("only the assignee may end a conversation for the agents' side [R20]",
     ConversationId c = start(desk, s);
     const World world{{s}, {a, b}, {c}};
     refused(desk, world, "not_assignee", [&] { return desk.engine.end_by_agent(c, a); });  // holds the offer only
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     refused(desk, world, "not_assignee", [&] { return desk.engine.end_by_agent(c, b); });
 }
 
@@ -148,7 +148,7 @@ TEST_CASE("resolving closes the item, releases the slot, and routing runs [R22]"
     SpaceId s = desk.space();
     AgentId a = desk.ready_agent(s, 1);
     ConversationId c0 = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c0));
+    REQUIRE(desk.engine.accept(c0, a));
     at(desk, 10s);
     ConversationId c1 = start(desk, s);
     REQUIRE(desk.engine.end_by_agent(c0, a));
@@ -208,8 +208,8 @@ namespace {
 // Every command that names a conversation, each run against `c` by agent `a`.
 std::vector<std::pair<std::string, std::function<Result<>(Desk&, ConversationId, AgentId)>>> every_command() {
     return {
-        {"accept", [](Desk& d, ConversationId c, AgentId a) { return d.engine.accept(a, c); }},
-        {"decline", [](Desk& d, ConversationId c, AgentId a) { return d.engine.decline(a, c); }},
+        {"accept", [](Desk& d, ConversationId c, AgentId a) { return d.engine.accept(c, a); }},
+        {"decline", [](Desk& d, ConversationId c, AgentId a) { return d.engine.decline(c, a); }},
         {"customer_message", [](Desk& d, ConversationId c, AgentId) { return d.engine.customer_message(c); }},
         {"customer_typing", [](Desk& d, ConversationId c, AgentId) { return d.engine.customer_typing(c); }},
         {"agent_message", [](Desk& d, ConversationId c, AgentId a) { return d.engine.agent_message(c, a); }},
@@ -263,8 +263,8 @@ TEST_CASE("a closed item's id keeps reading as closed after new conversations st
     CHECK_FALSE(desk.engine.offered_to(old).value().has_value());
     CHECK(desk.engine.offered_to(fresh).value() == a);
     const World world{{s}, {a}, {old, fresh}};
-    refused(desk, world, "work_item_closed", [&] { return desk.engine.accept(a, old); });
+    refused(desk, world, "work_item_closed", [&] { return desk.engine.accept(old, a); });
     refused(desk, world, "work_item_closed", [&] { return desk.engine.customer_message(old); });
     refused(desk, world, "work_item_closed", [&] { return desk.engine.end_by_customer(old); });
-    CHECK(outcome(desk.engine.accept(a, fresh)) == "ok");
+    CHECK(outcome(desk.engine.accept(fresh, a)) == "ok");
 }

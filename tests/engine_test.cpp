@@ -15,7 +15,7 @@ TEST_CASE("a conversation is offered, accepted, ended and resolved [R11] [R20] [
                              "conversation_started{at=0, conversation=#0, space=#0, handoff=false}",
                              "offered{at=0, conversation=#0, agent=#0, space=#0, expires_at=120}"});
     desk.wait(10s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     CHECK(desk.names() == std::vector<std::string>{"accepted", "status_changed"});
     REQUIRE(desk.engine.end_by_agent(c, a));
     REQUIRE(desk.engine.resolve(c, a, "Done"));

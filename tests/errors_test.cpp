@@ -30,10 +30,10 @@ struct Site {
 
     Site() {
         REQUIRE(desk.engine.grant_role(b, s));
-        REQUIRE(desk.engine.accept(a, active));
-        REQUIRE(desk.engine.accept(a, wrapping));
+        REQUIRE(desk.engine.accept(active, a));
+        REQUIRE(desk.engine.accept(wrapping, a));
         REQUIRE(desk.engine.end_by_agent(wrapping, a));
-        REQUIRE(desk.engine.accept(a, closed));
+        REQUIRE(desk.engine.accept(closed, a));
         REQUIRE(desk.engine.end_by_agent(closed, a));
         REQUIRE(desk.engine.resolve(closed, a, "Done"));
         waiting = start(desk, s);
@@ -43,9 +43,9 @@ struct Site {
     World world() const { return {{s, elsewhere}, {a, b, outsider}, {active, wrapping, closed, waiting}}; }
 };
 
-// Handles no engine issued, and handles another engine issued (its index exists here too).
+// Handles no engine issued, and handles another site's engine issued (its index exists here too).
 struct Strangers {
-    Desk other;
+    Desk other{7};
     SpaceId space_from_other = other.space();
     AgentId agent_from_other = other.agent();
     ConversationId conversation_from_other = start(other, space_from_other);
@@ -58,7 +58,7 @@ TEST_CASE("every command returns tl::expected with an Error [R27]", "[R27]") {
     STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().add_agent()), tl::expected<AgentId, Error>>);
     STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().start_conversation(SpaceId{})),
                                   tl::expected<ConversationId, Error>>);
-    STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().accept(AgentId{}, ConversationId{})), Result<>>);
+    STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().accept(ConversationId{}, AgentId{})), Result<>>);
     STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().resolve(ConversationId{}, AgentId{}, "")), Result<>>);
     STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().update_site(SiteUpdate{})), Result<>>);
     STATIC_REQUIRE(std::is_same_v<decltype(std::declval<E&>().advance()), Result<std::size_t>>);
@@ -112,7 +112,7 @@ TEST_CASE("an id no engine issued, or another engine issued, is unknown [R27]", 
     Strangers x;
     const World world = t.world();
     auto& e = t.desk.engine;
-    for (SpaceId unknown : {SpaceId{}, SpaceId{7, t.s.stamp}, x.space_from_other}) {
+    for (SpaceId unknown : {SpaceId{}, SpaceId{7, t.s.site, 0}, x.space_from_other}) {
         refused(t.desk, world, "unknown_space", [&] { return e.enable_chat(unknown); });
         refused(t.desk, world, "unknown_space", [&] { return e.disable_chat(unknown); });
         refused(t.desk, world, "unknown_space", [&] { return e.grant_role(t.b, unknown); });
@@ -121,14 +121,14 @@ TEST_CASE("an id no engine issued, or another engine issued, is unknown [R27]", 
         refused(t.desk, world, "unknown_space", [&] { return e.start_conversation(unknown); });
         CHECK(outcome(e.chat_enabled(unknown)) == "unknown_space");
     }
-    for (AgentId unknown : {AgentId{}, AgentId{9, t.a.stamp}, x.agent_from_other}) {
+    for (AgentId unknown : {AgentId{}, AgentId{9, t.a.site, 0}, x.agent_from_other}) {
         refused(t.desk, world, "unknown_agent", [&] { return e.set_limit(unknown, 1); });
         refused(t.desk, world, "unknown_agent", [&] { return e.grant_role(unknown, t.s); });
         refused(t.desk, world, "unknown_agent", [&] { return e.revoke_role(unknown, t.s); });
         refused(t.desk, world, "unknown_agent", [&] { return e.set_availability(unknown, t.s, true); });
         refused(t.desk, world, "unknown_agent", [&] { return e.set_availability(unknown, all_spaces, true); });
-        refused(t.desk, world, "unknown_agent", [&] { return e.accept(unknown, t.waiting); });
-        refused(t.desk, world, "unknown_agent", [&] { return e.decline(unknown, t.waiting); });
+        refused(t.desk, world, "unknown_agent", [&] { return e.accept(t.waiting, unknown); });
+        refused(t.desk, world, "unknown_agent", [&] { return e.decline(t.waiting, unknown); });
         refused(t.desk, world, "unknown_agent", [&] { return e.agent_message(t.active, unknown); });
         refused(t.desk, world, "unknown_agent", [&] { return e.agent_typing(t.active, unknown); });
         refused(t.desk, world, "unknown_agent", [&] { return e.note(t.active, unknown); });
@@ -137,9 +137,9 @@ TEST_CASE("an id no engine issued, or another engine issued, is unknown [R27]", 
         refused(t.desk, world, "unknown_agent", [&] { return e.resolve(t.wrapping, unknown, "Done"); });
         CHECK(outcome(e.load(unknown)) == "unknown_agent");
     }
-    for (ConversationId unknown : {ConversationId{}, ConversationId{50, t.active.stamp}, x.conversation_from_other}) {
-        refused(t.desk, world, "unknown_conversation", [&] { return e.accept(t.a, unknown); });
-        refused(t.desk, world, "unknown_conversation", [&] { return e.decline(t.a, unknown); });
+    for (ConversationId unknown : {ConversationId{}, ConversationId{50, t.active.site, t.active.serial}, x.conversation_from_other}) {
+        refused(t.desk, world, "unknown_conversation", [&] { return e.accept(unknown, t.a); });
+        refused(t.desk, world, "unknown_conversation", [&] { return e.decline(unknown, t.a); });
         refused(t.desk, world, "unknown_conversation", [&] { return e.customer_message(unknown); });
         refused(t.desk, world, "unknown_conversation", [&] { return e.customer_typing(unknown); });
         refused(t.desk, world, "unknown_conversation", [&] { return e.agent_message(unknown, t.a); });
@@ -171,7 +171,7 @@ TEST_CASE("commands on a closed work item fail with work_item_closed [R27]", "[R
     Site t;
     auto& e = t.desk.engine;
     const World world = t.world();
-    refused(t.desk, world, "work_item_closed", [&] { return e.accept(t.a, t.closed); });
+    refused(t.desk, world, "work_item_closed", [&] { return e.accept(t.closed, t.a); });
     refused(t.desk, world, "work_item_closed", [&] { return e.customer_message(t.closed); });
     refused(t.desk, world, "work_item_closed", [&] { return e.note(t.closed, t.a); });
     refused(t.desk, world, "work_item_closed", [&] { return e.resolve(t.closed, t.a, "Done"); });
@@ -182,7 +182,7 @@ TEST_CASE("acting without the role fails with not_an_agent_in_space [R27]", "[R2
     auto& e = t.desk.engine;
     const World world = t.world();
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.set_availability(t.outsider, t.s, true); });
-    refused(t.desk, world, "not_an_agent_in_space", [&] { return e.accept(t.outsider, t.waiting); });
+    refused(t.desk, world, "not_an_agent_in_space", [&] { return e.accept(t.waiting, t.outsider); });
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.note(t.active, t.outsider); });
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.resolve(t.wrapping, t.outsider, "Done"); });
 }
@@ -192,7 +192,7 @@ TEST_CASE("the plan, chat, offer, assignee, status and resolution errors [R27]",
     auto& e = t.desk.engine;
     const World world = t.world();
     refused(t.desk, world, "conversation_ended", [&] { return e.customer_message(t.wrapping); });
-    refused(t.desk, world, "no_offer", [&] { return e.accept(t.b, t.waiting); });
+    refused(t.desk, world, "no_offer", [&] { return e.accept(t.waiting, t.b); });
     refused(t.desk, world, "not_assignee", [&] { return e.agent_message(t.active, t.b); });
     refused(t.desk, world, "conversation_active", [&] { return e.resolve(t.active, t.a, "Done"); });
     refused(t.desk, world, "unknown_resolution", [&] { return e.resolve(t.wrapping, t.a, "Nope"); });
@@ -221,8 +221,8 @@ TEST_CASE("unknown ids are reported in the order of the command's fields [R27]",
     refused(t.desk, world, "unknown_agent", [&] { return e.revoke_role(no_agent, no_space); });
     refused(t.desk, world, "unknown_agent", [&] { return e.set_availability(no_agent, no_space, true); });
     // agent, conversation
-    refused(t.desk, world, "unknown_agent", [&] { return e.accept(no_agent, no_conversation); });
-    refused(t.desk, world, "unknown_agent", [&] { return e.decline(no_agent, no_conversation); });
+    refused(t.desk, world, "unknown_agent", [&] { return e.accept(no_conversation, no_agent); });
+    refused(t.desk, world, "unknown_agent", [&] { return e.decline(no_conversation, no_agent); });
     // conversation, ..., agent
     refused(t.desk, world, "unknown_conversation", [&] { return e.agent_message(no_conversation, no_agent); });
     refused(t.desk, world, "unknown_conversation", [&] { return e.agent_typing(no_conversation, no_agent); });
@@ -239,7 +239,7 @@ TEST_CASE("an unknown id wins over the other errors [R27]", "[R27]") {
     REQUIRE(e.update_site(plan_is(Plan::free)));
     refused(t.desk, world, "unknown_space", [&] { return e.enable_chat(SpaceId{}); });
     refused(t.desk, world, "unknown_space", [&] { return e.set_availability(t.outsider, SpaceId{}, true); });
-    refused(t.desk, world, "unknown_agent", [&] { return e.accept(AgentId{}, t.closed); });
+    refused(t.desk, world, "unknown_agent", [&] { return e.accept(t.closed, AgentId{}); });
     refused(t.desk, world, "unknown_agent", [&] { return e.note(t.closed, AgentId{}); });
     refused(t.desk, world, "unknown_agent", [&] { return e.resolve(t.closed, AgentId{}, "Nope"); });
     refused(t.desk, world, "unknown_agent", [&] { return e.end_by_agent(t.wrapping, AgentId{}); });
@@ -249,8 +249,8 @@ TEST_CASE("work_item_closed wins over not_an_agent_in_space and the rest [R27]",
     Site t;
     auto& e = t.desk.engine;
     const World world = t.world();
-    refused(t.desk, world, "work_item_closed", [&] { return e.accept(t.outsider, t.closed); });
-    refused(t.desk, world, "work_item_closed", [&] { return e.decline(t.outsider, t.closed); });
+    refused(t.desk, world, "work_item_closed", [&] { return e.accept(t.closed, t.outsider); });
+    refused(t.desk, world, "work_item_closed", [&] { return e.decline(t.closed, t.outsider); });
     refused(t.desk, world, "work_item_closed", [&] { return e.note(t.closed, t.outsider); });
     refused(t.desk, world, "work_item_closed", [&] { return e.agent_message(t.closed, t.outsider); });
     refused(t.desk, world, "work_item_closed", [&] { return e.end_by_agent(t.closed, t.b); });
@@ -264,8 +264,8 @@ TEST_CASE("not_an_agent_in_space wins over conversation_ended, no_offer and not_
     const World world = t.world();
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.agent_message(t.wrapping, t.outsider); });
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.end_by_agent(t.wrapping, t.outsider); });
-    refused(t.desk, world, "not_an_agent_in_space", [&] { return e.accept(t.outsider, t.waiting); });
-    refused(t.desk, world, "not_an_agent_in_space", [&] { return e.decline(t.outsider, t.active); });
+    refused(t.desk, world, "not_an_agent_in_space", [&] { return e.accept(t.waiting, t.outsider); });
+    refused(t.desk, world, "not_an_agent_in_space", [&] { return e.decline(t.active, t.outsider); });
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.agent_message(t.active, t.outsider); });
     refused(t.desk, world, "not_an_agent_in_space", [&] { return e.resolve(t.active, t.outsider, "Nope"); });
 }
@@ -274,8 +274,8 @@ TEST_CASE("conversation_ended wins over no_offer and not_assignee [R27]", "[R27]
     Site t;
     auto& e = t.desk.engine;
     const World world = t.world();
-    refused(t.desk, world, "conversation_ended", [&] { return e.accept(t.a, t.wrapping); });
-    refused(t.desk, world, "conversation_ended", [&] { return e.decline(t.b, t.wrapping); });
+    refused(t.desk, world, "conversation_ended", [&] { return e.accept(t.wrapping, t.a); });
+    refused(t.desk, world, "conversation_ended", [&] { return e.decline(t.wrapping, t.b); });
     refused(t.desk, world, "conversation_ended", [&] { return e.agent_message(t.wrapping, t.b); });
     refused(t.desk, world, "conversation_ended", [&] { return e.agent_typing(t.wrapping, t.b); });
     refused(t.desk, world, "conversation_ended", [&] { return e.end_by_agent(t.wrapping, t.b); });
@@ -300,8 +300,8 @@ TEST_CASE("a failed command leaves every later outcome as if it had not been tri
     Site tried;
     Site clean;
     auto& e = tried.desk.engine;
-    CHECK_FALSE(e.accept(tried.b, tried.waiting));
-    CHECK_FALSE(e.decline(tried.outsider, tried.waiting));
+    CHECK_FALSE(e.accept(tried.waiting, tried.b));
+    CHECK_FALSE(e.decline(tried.waiting, tried.outsider));
     CHECK_FALSE(e.resolve(tried.active, tried.a, "Done"));
     CHECK_FALSE(e.end_by_agent(tried.wrapping, tried.a));
     CHECK_FALSE(e.set_limit(tried.a, -1));
@@ -311,7 +311,7 @@ TEST_CASE("a failed command leaves every later outcome as if it had not been tri
     for (Site* site : {&tried, &clean}) {
         Desk& d = site->desk;
         at(d, 100s);
-        REQUIRE(d.engine.decline(site->a, site->waiting));
+        REQUIRE(d.engine.decline(site->waiting, site->a));
         REQUIRE(d.engine.set_availability(site->b, site->s, true));
         REQUIRE(d.engine.start_conversation(site->s));
         REQUIRE(d.engine.add_agent({}));

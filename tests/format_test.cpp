@@ -152,10 +152,14 @@ TEST_CASE("instants format in seconds, shortest exact form [R25]", "[R25]") {
     CHECK(f(at_seconds(86400.25)) == "86400.25");
 }
 
-TEST_CASE("handles format as their index or #none, message references as ref:N [R19]", "[R19]") {
-    CHECK(f(SpaceId{4, 0}) == "#4");
-    CHECK(f(AgentId{0, 123}) == "#0");
-    CHECK(f(ConversationId{17, 9}) == "#17");
+TEST_CASE("handles format as index, serial and site, or #none; message references as ref:N [R19] [R38]",
+          "[R19][R38]") {
+    CHECK(f(SpaceId{4, 0, 0}) == "#4");
+    CHECK(f(AgentId{0, 123, 0}) == "#0@123");
+    CHECK(f(ConversationId{17, 0, 9}) == "#17/9");
+    // Two conversations that shared a slot, or handles of two sites, never read the same.
+    CHECK(f(ConversationId{17, 0, 10}) != f(ConversationId{17, 0, 9}));
+    CHECK(f(ConversationId{17, 2, 9}) == "#17/9@2");
     CHECK(f(AgentId{}) == "#none");
     CHECK(f(MessageRef{42}) == "ref:42");
 }
@@ -269,7 +273,8 @@ TEST_CASE("every event name is SPEC's [R7] [R11] [R13] [R14] [R15] [R17] [R20] [
     visit_all(std::make_index_sequence<std::variant_size_v<Event>>{});
     CHECK(names == std::set<std::string>{"conversation_started", "availability_changed", "offered", "offer_declined",
                                          "offer_timed_out", "offer_withdrawn", "accepted", "transcript_shared",
-                                         "status_changed", "message", "typing", "note", "follow_up_created",
+                                         "status_changed", "message", "typing", "note", "follow_up_created", "priority_changed",
+                                         "skills_relaxed", "transferred",
                                          "inactivity_warning", "conversation_ended", "fallback_message", "resolved",
                                          "slot_released", "workflow_changed"});
 }

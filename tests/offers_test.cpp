@@ -16,7 +16,7 @@ TEST_CASE("accepting makes the agent the assignee and the work item active [R11]
     ConversationId c = start(desk, s);
     desk.wait(15s);
     desk.take();
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     CHECK(desk.take() == Lines{"accepted{at=15, conversation=#0, agent=#0}",
                                "status_changed{at=15, conversation=#0, from=waiting_for_agent, to=active}"});
     CHECK(desk.engine.status(c).value() == Status::active);
@@ -38,7 +38,7 @@ TEST_CASE("a handed-off conversation shares its transcript with the assignee on 
     ConversationId c = start(desk, s, true);
     CHECK(desk.take() == Lines{"conversation_started{at=0, conversation=#0, space=#0, handoff=true}",
                                "offered{at=0, conversation=#0, agent=#0, space=#0, expires_at=120}"});
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     CHECK(desk.take() == Lines{"accepted{at=0, conversation=#0, agent=#0}",
                                "status_changed{at=0, conversation=#0, from=waiting_for_agent, to=active}",
                                "transcript_shared{at=0, conversation=#0, agent=#0}"});
@@ -52,10 +52,10 @@ TEST_CASE("only the agent holding the offer may accept it [R11]", "[R11]") {
     ConversationId c = start(desk, s);
     REQUIRE(desk.engine.offered_to(c).value() == a);
     const World world{{s}, {a, b}, {c}};
-    refused(desk, world, "no_offer", [&] { return desk.engine.accept(b, c); });
-    refused(desk, world, "no_offer", [&] { return desk.engine.decline(b, c); });
-    REQUIRE(desk.engine.accept(a, c));
-    refused(desk, world, "no_offer", [&] { return desk.engine.accept(b, c); });
+    refused(desk, world, "no_offer", [&] { return desk.engine.accept(c, b); });
+    refused(desk, world, "no_offer", [&] { return desk.engine.decline(c, b); });
+    REQUIRE(desk.engine.accept(c, a));
+    refused(desk, world, "no_offer", [&] { return desk.engine.accept(c, b); });
 }
 
 TEST_CASE("an accepted offer cannot be accepted or declined again [R11]", "[R11]") {
@@ -63,10 +63,10 @@ TEST_CASE("an accepted offer cannot be accepted or declined again [R11]", "[R11]
     SpaceId s = desk.space();
     AgentId a = desk.ready_agent(s);
     ConversationId c = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     const World world{{s}, {a}, {c}};
-    refused(desk, world, "no_offer", [&] { return desk.engine.accept(a, c); });
-    refused(desk, world, "no_offer", [&] { return desk.engine.decline(a, c); });
+    refused(desk, world, "no_offer", [&] { return desk.engine.accept(c, a); });
+    refused(desk, world, "no_offer", [&] { return desk.engine.decline(c, a); });
 }
 
 TEST_CASE("an offer cannot be accepted once it has expired [R11] [R25]", "[R11][R25]") {
@@ -76,7 +76,7 @@ TEST_CASE("an offer cannot be accepted once it has expired [R11] [R25]", "[R11][
     ConversationId c = start(desk, s);
     desk.take();
     desk.clock.set(time_point{150s});
-    CHECK(outcome(desk.engine.accept(a, c)) == "no_offer");
+    CHECK(outcome(desk.engine.accept(c, a)) == "no_offer");
     CHECK(desk.take() ==
           Lines{"offer_timed_out{at=120, conversation=#0, agent=#0}",
                 "availability_changed{at=120, agent=#0, space=#0, available=false, reason=offer_timeout}"});
@@ -93,7 +93,7 @@ TEST_CASE("a declined conversation goes to the next eligible agent [R12]", "[R12
     ConversationId c = start(desk, s);
     desk.wait(5s);
     desk.take();
-    REQUIRE(desk.engine.decline(a, c));
+    REQUIRE(desk.engine.decline(c, a));
     CHECK(desk.take() == Lines{"offer_declined{at=5, conversation=#0, agent=#0}",
                                "offered{at=5, conversation=#0, agent=#1, space=#0, expires_at=125}"});
     CHECK(desk.engine.offered_to(c).value() == b);
@@ -112,7 +112,7 @@ TEST_CASE("a declined conversation goes to the first eligible agent from the cur
     ConversationId k0 = start(desk, s);  // a
     ConversationId k1 = start(desk, s);  // b; the cursor is at c
     desk.take();
-    REQUIRE(desk.engine.decline(a, k0));
+    REQUIRE(desk.engine.decline(k0, a));
     CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#0, agent=#0}",
                                "offered{at=0, conversation=#0, agent=#2, space=#0, expires_at=120}"});
     CHECK(desk.engine.offered_to(k1).value() == b);
@@ -130,10 +130,10 @@ TEST_CASE("a declined conversation skips the decliner when the cursor points at 
     ConversationId k0 = start(desk, s);  // a
     ConversationId k1 = start(desk, s);  // b; the cursor wraps to a
     desk.take();
-    REQUIRE(desk.engine.decline(a, k0));
+    REQUIRE(desk.engine.decline(k0, a));
     CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#0, agent=#0}",
                                "offered{at=0, conversation=#0, agent=#1, space=#0, expires_at=120}"});
-    REQUIRE(desk.engine.decline(b, k1));  // the cursor wrapped to a again
+    REQUIRE(desk.engine.decline(k1, b));  // the cursor wrapped to a again
     CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#1, agent=#1}",
                                "offered{at=0, conversation=#1, agent=#0, space=#0, expires_at=120}"});
     desk.check();
@@ -150,7 +150,7 @@ TEST_CASE("the only eligible agent who declines gets the offer back [R12]", "[R1
     ConversationId k1 = start(desk, s);  // busy: now full
     desk.wait(30s);
     desk.take();
-    REQUIRE(desk.engine.decline(a, k0));
+    REQUIRE(desk.engine.decline(k0, a));
     CHECK(desk.take() == Lines{"offer_declined{at=30, conversation=#0, agent=#0}",
                                "offered{at=30, conversation=#0, agent=#0, space=#0, expires_at=150}"});
     CHECK(desk.engine.offered_to(k0).value() == a);
@@ -177,7 +177,7 @@ TEST_CASE("a declined conversation with nobody eligible waits [R12]", "[R12]") {
     ConversationId c = start(desk, s);
     REQUIRE(desk.engine.set_limit(a, 0));  // keeps the offer (decisions 8), but may take no more
     desk.take();
-    REQUIRE(desk.engine.decline(a, c));
+    REQUIRE(desk.engine.decline(c, a));
     CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#0, agent=#0}"});
     CHECK_FALSE(desk.engine.offered_to(c).value().has_value());
     CHECK(desk.engine.status(c).value() == Status::waiting_for_agent);
@@ -197,7 +197,7 @@ TEST_CASE("after a decline re-offers, routing runs for the rest [R12] [R10]", "[
     ConversationId k0 = start(desk, s1);  // a: full
     ConversationId k1 = start(desk, s2);  // waits for a
     desk.take();
-    REQUIRE(desk.engine.decline(a, k0));
+    REQUIRE(desk.engine.decline(k0, a));
     CHECK(desk.take() == Lines{"offer_declined{at=0, conversation=#0, agent=#0}",
                                "offered{at=0, conversation=#0, agent=#1, space=#0, expires_at=120}",
                                "offered{at=0, conversation=#1, agent=#0, space=#1, expires_at=120}"});
@@ -461,7 +461,7 @@ TEST_CASE("a conversation accepted within the window is not ended by it [R15]", 
     AgentId a = desk.ready_agent(s);
     ConversationId c = start(desk, s);
     at(desk, 100s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     REQUIRE(desk.engine.customer_message(c));
     desk.take();
     at(desk, 1200s);
@@ -479,7 +479,7 @@ TEST_CASE("the accept window counts from the start, not from the last offer [R15
     // Declines bounce it between the two; none of them restarts the window.
     for (int i = 1; i <= 11; ++i) {
         at(desk, std::chrono::seconds{100 * i});
-        REQUIRE(desk.engine.decline(desk.engine.offered_to(c).value().value(), c));
+        REQUIRE(desk.engine.decline(c, desk.engine.offered_to(c).value().value()));
     }
     desk.take();
     at(desk, 1200s);

@@ -14,7 +14,7 @@ TEST_CASE("the README example routes one conversation to closed [R11] [R20] [R22
     REQUIRE(engine.set_availability(ana, billing, true));
 
     auto chat = engine.start_conversation(billing).value();
-    REQUIRE(engine.accept(ana, chat));
+    REQUIRE(engine.accept(chat, ana));
     REQUIRE(engine.end_by_agent(chat, ana));
     REQUIRE(engine.resolve(chat, ana, "Done"));
 

@@ -38,7 +38,7 @@ TEST_CASE("a pending offer holds a slot, so an agent is never offered more than 
     CHECK_FALSE(desk.engine.offered_to(c2).value().has_value());
     CHECK(desk.engine.load(a).value() == Load{0, 2, 2});
     // Accepting turns a pending slot into an assigned one: still full.
-    REQUIRE(desk.engine.accept(a, c0));
+    REQUIRE(desk.engine.accept(c0, a));
     CHECK(desk.engine.load(a).value() == Load{1, 1, 2});
     CHECK(desk.names() == Lines{"accepted", "status_changed"});
     desk.check();
@@ -53,7 +53,7 @@ TEST_CASE("the limit counts across all spaces [R8]", "[R8]") {
     REQUIRE(desk.engine.set_availability(a, s2, true));
     ConversationId c0 = start(desk, s1);
     ConversationId c1 = start(desk, s2);
-    REQUIRE(desk.engine.accept(a, c0));
+    REQUIRE(desk.engine.accept(c0, a));
     desk.take();
     ConversationId c2 = start(desk, s1);
     ConversationId c3 = start(desk, s2);
@@ -70,7 +70,7 @@ TEST_CASE("a wrapping_up conversation still holds its slot until resolved [R8] [
     SpaceId s = desk.space();
     AgentId a = desk.ready_agent(s, 1);
     ConversationId c0 = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c0));
+    REQUIRE(desk.engine.accept(c0, a));
     ConversationId c1 = start(desk, s);
     REQUIRE(desk.engine.end_by_agent(c0, a));
     desk.take();
@@ -119,16 +119,16 @@ TEST_CASE("lowering a limit below the current load takes nothing away [R8]", "[R
     ConversationId c0 = start(desk, s);
     ConversationId c1 = start(desk, s);
     ConversationId c2 = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c0));
+    REQUIRE(desk.engine.accept(c0, a));
     desk.take();
     REQUIRE(desk.engine.set_limit(a, 1));
     CHECK(desk.take() == Lines{});
     CHECK(desk.engine.load(a).value() == Load{1, 2, 1});
     CHECK(desk.engine.offered_to(c1).value() == a);
     CHECK(desk.engine.offered_to(c2).value() == a);
-    CHECK(outcome(desk.engine.accept(a, c1)) == "ok");  // an offer held may still be taken
+    CHECK(outcome(desk.engine.accept(c1, a)) == "ok");  // an offer held may still be taken
     CHECK(desk.engine.load(a).value() == Load{2, 1, 1});
-    REQUIRE(desk.engine.decline(a, c2));  // over the limit: not offered back
+    REQUIRE(desk.engine.decline(c2, a));  // over the limit: not offered back
     CHECK(desk.take() == Lines{"accepted{at=0, conversation=#1, agent=#0}",
                                "status_changed{at=0, conversation=#1, from=waiting_for_agent, to=active}",
                                "offer_declined{at=0, conversation=#2, agent=#0}"});
@@ -204,8 +204,8 @@ TEST_CASE("the cursor sits just past the agent offered last, whoever has the mos
     AgentId c = desk.ready_agent(s, 5);
     ConversationId k0 = start(desk, s);
     ConversationId k1 = start(desk, s);
-    REQUIRE(desk.engine.accept(a, k0));
-    REQUIRE(desk.engine.accept(b, k1));
+    REQUIRE(desk.engine.accept(k0, a));
+    REQUIRE(desk.engine.accept(k1, b));
     ConversationId k2 = start(desk, s);
     CHECK(desk.engine.offered_to(k2).value() == c);
     REQUIRE(desk.engine.end_by_agent(k1, b));
@@ -246,7 +246,7 @@ TEST_CASE("when the agent offered last leaves the ring, the cursor moves to its 
     AgentId c = desk.ready_agent(s);
     start(desk, s);  // a
     ConversationId k1 = start(desk, s);  // b
-    REQUIRE(desk.engine.accept(b, k1));
+    REQUIRE(desk.engine.accept(k1, b));
     REQUIRE(desk.engine.revoke_role(b, s));
     ConversationId k2 = start(desk, s);
     CHECK(desk.engine.offered_to(k2).value() == c);
@@ -314,7 +314,7 @@ TEST_CASE("an agent in two spaces who gets a slot back is offered the oldest wai
     REQUIRE(desk.engine.grant_role(a, s2));
     REQUIRE(desk.engine.set_availability(a, s2, true));
     ConversationId busy = start(desk, s1);
-    REQUIRE(desk.engine.accept(a, busy));
+    REQUIRE(desk.engine.accept(busy, a));
     desk.wait(10s);
     ConversationId older = start(desk, older_in_second_space ? s2 : s1);
     desk.wait(10s);

@@ -37,7 +37,7 @@ inline SiteUpdate scope_is(MissedOfferScope scope) {
 }
 
 inline ConversationId start(Desk& desk, SpaceId space, bool handoff = false) {
-    auto c = desk.engine.start_conversation(space, handoff);
+    auto c = desk.engine.start_conversation(space, {.handoff = handoff});
     REQUIRE(c.has_value());
     return *c;
 }

@@ -31,12 +31,12 @@ struct BusyDesk : Desk {
         REQUIRE(engine.set_availability(chi, all_spaces, true));
         for (int i = 0; i < 8; ++i) {
             clock.advance(7s);
-            chats.push_back(engine.start_conversation(i % 2 ? support : sales, i % 3 == 0).value());
+            chats.push_back(engine.start_conversation(i % 2 ? support : sales, {.handoff = i % 3 == 0}).value());
         }
-        REQUIRE(engine.accept(ana, chats[0]));
+        REQUIRE(engine.accept(chats[0], ana));
         REQUIRE(engine.customer_message(chats[0]));
         REQUIRE(engine.end_by_customer(chats[0]));  // wrapping_up
-        REQUIRE(engine.decline(chi, chats[2]));
+        REQUIRE(engine.decline(chats[2], chi));
         REQUIRE(engine.end_by_customer(chats[4]));  // closed unanswered: its slot is free for reuse
         take();
     }
@@ -136,7 +136,7 @@ TEST_CASE("well-formed bytes of an impossible state are refused as inconsistent 
 TEST_CASE("equal states give equal snapshot bytes; a failed command leaves them equal [R27]", "[snapshot][R27]") {
     BusyDesk desk;
     const auto before = desk.engine.snapshot();
-    CHECK(desk.engine.accept(desk.ben, desk.chats[0]).error() == Error::not_an_agent_in_space);
+    CHECK(desk.engine.accept(desk.chats[0], desk.ben).error() == Error::not_an_agent_in_space);
     CHECK(desk.engine.resolve(desk.chats[0], desk.ana, "Nope").error() == Error::unknown_resolution);
     CHECK(desk.engine.set_limit(desk.ana, -1).error() == Error::invalid_argument);
     CHECK(desk.engine.snapshot() == before);

@@ -109,7 +109,7 @@ TEST_CASE("start_conversation in a space with chat off fails with chat_disabled 
     AgentId a = desk.ready_agent(s);
     REQUIRE(desk.engine.disable_chat(s));
     refused(desk, {{s}, {a}, {}}, "chat_disabled", [&] { return desk.engine.start_conversation(s); });
-    refused(desk, {{s}, {a}, {}}, "chat_disabled", [&] { return desk.engine.start_conversation(s, true); });
+    refused(desk, {{s}, {a}, {}}, "chat_disabled", [&] { return desk.engine.start_conversation(s, {.handoff = true}); });
     CHECK(desk.engine.live_conversations() == 0);
     CHECK(desk.engine.load(a).value() == Load{0, 0, 3});
 }
@@ -120,7 +120,7 @@ TEST_CASE("turning chat off does not touch conversations already started [R3]", 
     AgentId a = desk.ready_agent(s, 1);
     ConversationId talking = start(desk, s);
     ConversationId queued = start(desk, s);  // waits: a's one slot holds the offer
-    REQUIRE(desk.engine.accept(a, talking));
+    REQUIRE(desk.engine.accept(talking, a));
     desk.take();
     REQUIRE(desk.engine.disable_chat(s));
     CHECK(desk.take() == Lines{});
@@ -137,7 +137,7 @@ TEST_CASE("turning chat off does not touch conversations already started [R3]", 
                                "status_changed{at=0, conversation=#0, from=wrapping_up, to=closed}",
                                "slot_released{at=0, conversation=#0, agent=#0}",
                                "offered{at=0, conversation=#1, agent=#0, space=#0, expires_at=120}"});
-    CHECK(outcome(desk.engine.accept(a, queued)) == "ok");
+    CHECK(outcome(desk.engine.accept(queued, a)) == "ok");
     desk.check();
 }
 
@@ -180,14 +180,14 @@ TEST_CASE("an agent without the role cannot act on a space's conversations [R4]"
     AgentId outsider = desk.ready_agent(s2);
     ConversationId c = start(desk, s1);
     const World world{{s1, s2}, {holder, outsider}, {c}};
-    refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.accept(outsider, c); });
-    refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.decline(outsider, c); });
+    refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.accept(c, outsider); });
+    refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.decline(c, outsider); });
     refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.note(c, outsider); });
     refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.follow_up(c, outsider); });
     refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.agent_message(c, outsider); });
     refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.agent_typing(c, outsider); });
     refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.end_by_agent(c, outsider); });
-    REQUIRE(desk.engine.accept(holder, c));
+    REQUIRE(desk.engine.accept(c, holder));
     REQUIRE(desk.engine.end_by_agent(c, holder));
     refused(desk, world, "not_an_agent_in_space", [&] { return desk.engine.resolve(c, outsider, "Done"); });
 }
@@ -236,7 +236,7 @@ TEST_CASE("after revoking, assigned conversations stay with the agent, who goes 
     SpaceId s = desk.space();
     AgentId a = desk.ready_agent(s);
     ConversationId c = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     desk.take();
     REQUIRE(desk.engine.revoke_role(a, s));
     CHECK(desk.take() ==

@@ -9,16 +9,26 @@
 
 #include <chrono>
 #include <string>
+#include <regex>
 #include <vector>
 
 namespace chatroute::test {
 
 using namespace std::chrono_literals;
 
+// A formatted event with conversations named by slot only ("#3/17" reads "#3").
+inline std::string slot_only(const std::string& line) {
+    static const std::regex serial{"(#[0-9]+)/[0-9]+"};
+    return std::regex_replace(line, serial, "$1");
+}
+
 struct Desk {
     ManualClock clock;
     RecordingSink sink;
-    Engine<ManualClock&, RecordingSink&> engine{clock, sink};
+    std::uint32_t site = 0;
+    Engine<ManualClock&, RecordingSink&> engine{clock, sink, EngineOptions{site}};
+    Desk() = default;
+    explicit Desk(std::uint32_t site_id) : site(site_id), engine{clock, sink, EngineOptions{site_id}} {}
 
     // Moves time forward by `elapsed` and lets due deadlines fire.
     void wait(duration elapsed) {
@@ -26,10 +36,11 @@ struct Desk {
         REQUIRE(engine.advance());
     }
 
-    // Every event since the last take(), formatted, then forgotten.
+    // Every event since the last take(), formatted, then forgotten. Conversations read as
+    // "#slot" (the formatter's "/serial" dropped): the rule tests name them by slot.
     std::vector<std::string> take() {
         std::vector<std::string> lines;
-        for (const Event& event : sink.events) lines.push_back(fmt::format("{}", event));
+        for (const Event& event : sink.events) lines.push_back(slot_only(fmt::format("{}", event)));
         sink.events.clear();
         return lines;
     }

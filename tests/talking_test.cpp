@@ -27,7 +27,7 @@ struct Chat {
 TEST_CASE("while active, messages go to the conversation and typing to the other side [R16]", "[R16]") {
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     desk.take();
     REQUIRE(desk.engine.customer_message(chat.c));
     REQUIRE(desk.engine.customer_typing(chat.c));
@@ -60,7 +60,7 @@ TEST_CASE("only the assignee posts messages and typing in an active conversation
     Chat chat;
     Desk& desk = chat.desk;
     AgentId other = desk.ready_agent(chat.s);
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     const World world{{chat.s}, {chat.a, other}, {chat.c}};
     refused(desk, world, "not_assignee", [&] { return desk.engine.agent_message(chat.c, other); });
     refused(desk, world, "not_assignee", [&] { return desk.engine.agent_typing(chat.c, other); });
@@ -77,7 +77,7 @@ TEST_CASE("agents with the role post internal notes for the team in every status
     CHECK(desk.take() == Lines{"note{at=0, conversation=#0, agent=#1, audience=team}",
                                "follow_up_created{at=0, conversation=#0, agent=#0}"});
     // active
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     desk.take();
     REQUIRE(desk.engine.note(chat.c, chat.a));
     REQUIRE(desk.engine.note(chat.c, other));
@@ -103,7 +103,7 @@ TEST_CASE("a note's audience is always the team, never the customer [R16]", "[R1
     STATIC_REQUIRE(events::Note::audience == Audience::team);
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     desk.sink.events.clear();
     REQUIRE(desk.engine.note(chat.c, chat.a, MessageRef{5}));
     REQUIRE(desk.sink.events.size() == 1);
@@ -129,7 +129,7 @@ TEST_CASE("20 minutes without a message after acceptance warns, 10 more end the 
     Chat chat;
     Desk& desk = chat.desk;
     at(desk, 10s);
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     desk.take();
     at(desk, 1209s);
     CHECK(desk.take() == Lines{});
@@ -154,7 +154,7 @@ TEST_CASE("a message in the grace cancels it and starts the 20 minutes again [R1
     const bool from_customer = GENERATE(true, false);
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     at(desk, 1200s);
     CHECK(desk.names() == Lines{"accepted", "status_changed", "inactivity_warning"});
     at(desk, 1500s);
@@ -174,7 +174,7 @@ TEST_CASE("a message before the warning pushes it back to 20 minutes after that 
     const bool from_customer = GENERATE(true, false);
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     at(desk, 600s);
     REQUIRE((from_customer ? desk.engine.customer_message(chat.c) : desk.engine.agent_message(chat.c, chat.a)));
     desk.take();
@@ -187,7 +187,7 @@ TEST_CASE("a message before the warning pushes it back to 20 minutes after that 
 TEST_CASE("typing, notes and follow-ups are not activity [R17]", "[R17]") {
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     at(desk, 1000s);
     REQUIRE(desk.engine.customer_typing(chat.c));
     REQUIRE(desk.engine.agent_typing(chat.c, chat.a));
@@ -209,7 +209,7 @@ TEST_CASE("messages while waiting are not activity: the 20 minutes count from ac
     Desk& desk = chat.desk;
     REQUIRE(desk.engine.customer_message(chat.c));
     at(desk, 100s);
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     desk.take();
     at(desk, 1299s);
     CHECK(desk.take() == Lines{});
@@ -225,7 +225,7 @@ TEST_CASE("the inactivity timings are the space's own [R17]", "[R17]") {
     SpaceId s = desk.space(settings);
     AgentId a = desk.ready_agent(s);
     ConversationId c = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     desk.take();
     at(desk, 300s);
     at(desk, 360s);
@@ -239,7 +239,7 @@ TEST_CASE("the inactivity timings are the space's own [R17]", "[R17]") {
 TEST_CASE("24 hours after it started, an active conversation ends with max_duration [R18]", "[R18]") {
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     for (int k = 1; k < 96; ++k) {  // a message every 15 minutes keeps inactivity away
         at(desk, std::chrono::seconds{900 * k});
         REQUIRE(desk.engine.customer_message(chat.c));
@@ -285,7 +285,7 @@ TEST_CASE("max_duration ends a conversation during the inactivity grace [R18] [R
     SpaceId s = desk.space(settings);
     AgentId a = desk.ready_agent(s);
     ConversationId c = start(desk, s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     desk.take();
     at(desk, 2000s);
     CHECK(desk.take() == Lines{"inactivity_warning{at=1200, conversation=#0}",
@@ -314,7 +314,7 @@ TEST_CASE("an accept window and a maximum duration on the same instant end the c
 TEST_CASE("a conversation that has ended is not ended again at its maximum duration [R18]", "[R18]") {
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     at(desk, 60s);
     REQUIRE(desk.engine.end_by_customer(chat.c));
     desk.take();
@@ -329,7 +329,7 @@ TEST_CASE("a conversation that has ended is not ended again at its maximum durat
 TEST_CASE("events carry back the host's opaque message references [R19]", "[R19]") {
     Chat chat;
     Desk& desk = chat.desk;
-    REQUIRE(desk.engine.accept(chat.a, chat.c));
+    REQUIRE(desk.engine.accept(chat.c, chat.a));
     desk.sink.events.clear();
     const std::uint64_t big = std::numeric_limits<std::uint64_t>::max();
     REQUIRE(desk.engine.customer_message(chat.c, MessageRef{big}));

@@ -18,7 +18,7 @@ TEST_CASE("an accept exactly 120 s after the offer is too late: no_offer, after 
     ConversationId c = start(desk, s);
     desk.take();
     desk.clock.set(time_point{120s});
-    CHECK(outcome(desk.engine.accept(a, c)) == "no_offer");
+    CHECK(outcome(desk.engine.accept(c, a)) == "no_offer");
     CHECK(desk.take() ==
           Lines{"offer_timed_out{at=120, conversation=#0, agent=#0}",
                 "availability_changed{at=120, agent=#0, space=#0, available=false, reason=offer_timeout}"});
@@ -34,7 +34,7 @@ TEST_CASE("an accept one microsecond before the offer expires is in time [R25]",
     ConversationId c = start(desk, s);
     desk.take();
     desk.clock.set(time_point{120s - duration{1}});
-    CHECK(outcome(desk.engine.accept(a, c)) == "ok");
+    CHECK(outcome(desk.engine.accept(c, a)) == "ok");
     CHECK(desk.take() == Lines{"accepted{at=119.999999, conversation=#0, agent=#0}",
                                "status_changed{at=119.999999, conversation=#0, from=waiting_for_agent, to=active}"});
 }
@@ -158,7 +158,7 @@ TEST_CASE("an offer started by a deadline expires 120 s after that deadline, how
     CHECK(desk.engine.next_deadline() == time_point{240s});
     CHECK(desk.take().back() == "offered{at=120, conversation=#0, agent=#1, space=#0, expires_at=240}");
     desk.clock.set(time_point{240s});
-    CHECK(outcome(desk.engine.accept(b, c)) == "no_offer");
+    CHECK(outcome(desk.engine.accept(c, b)) == "no_offer");
     (void)a;
 }
 
@@ -212,7 +212,7 @@ TEST_CASE("events carry the injected clock's instants [R25]", "[R25]") {
     CHECK(engine.now() == time_point{std::chrono::seconds{1'700'000'000} + std::chrono::milliseconds{1500}});
     REQUIRE(sink.events.size() == 1);
     CHECK(fmt::format("{}", sink.events[0]) ==
-          "conversation_started{at=1700000001.5, conversation=#0, space=#0, handoff=false}");
+          "conversation_started{at=1700000001.5, conversation=#0/1, space=#0, handoff=false}");
     CHECK(engine.next_deadline() == time_point{std::chrono::seconds{1'700'001'201} + std::chrono::milliseconds{500}});
 }
 
@@ -229,7 +229,7 @@ TEST_CASE("next_deadline tells the host when to call advance next [R26]", "[R26]
     REQUIRE(desk.engine.set_availability(a, s, true));
     CHECK(desk.engine.next_deadline() == time_point{120s});  // the offer
     at(desk, 10s);
-    REQUIRE(desk.engine.accept(a, c));
+    REQUIRE(desk.engine.accept(c, a));
     CHECK(desk.engine.next_deadline() == time_point{1210s});  // the inactivity warning
     at(desk, 1210s);
     CHECK(desk.engine.next_deadline() == time_point{1810s});  // the grace
@@ -265,7 +265,7 @@ TEST_CASE("a clock that goes backwards is clamped to the last instant seen [R26]
     ConversationId c1 = start(desk, s);
     CHECK(desk.take() == Lines{"conversation_started{at=100, conversation=#1, space=#0, handoff=false}",
                                "offered{at=100, conversation=#1, agent=#0, space=#0, expires_at=220}"});
-    REQUIRE(desk.engine.accept(a, c0));
+    REQUIRE(desk.engine.accept(c0, a));
     CHECK(desk.take() == Lines{"accepted{at=100, conversation=#0, agent=#0}",
                                "status_changed{at=100, conversation=#0, from=waiting_for_agent, to=active}"});
     (void)c1;

@@ -259,7 +259,7 @@ private:
         customers_.back().space = space;
         customers_.back().handoff = handoff;
         starting_ = customer;
-        check(engine_.start_conversation(space_ids_[space], handoff), "start_conversation");
+        check(engine_.start_conversation(space_ids_[space], {.handoff = handoff}), "start_conversation");
         starting_ = none;
         if (scenario_.customers.patience > 0)
             schedule(now_ + to_micros(patience_.exponential(scenario_.customers.patience)), Kind::give_up, customer);
@@ -364,9 +364,9 @@ private:
         }
         const AgentId agent = agents_[c.offered_to].id;
         if (accept)
-            check(engine_.accept(agent, c.id), "accept");
+            check(engine_.accept(c.id, agent), "accept");
         else
-            check(engine_.decline(agent, c.id), "decline");
+            check(engine_.decline(c.id, agent), "decline");
     }
 
     void message(std::uint32_t customer, std::uint32_t number) {

@@ -10,3 +10,5 @@
 #include <chatroute/format.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
+#include <chatroute/routing_policy.hpp>
+#include <chatroute/snapshot.hpp>

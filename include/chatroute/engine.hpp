@@ -2,27 +2,36 @@
 /// \file
 /// The routing engine: commands in, events out, time from an injected clock.
 ///
-/// Every command first fires the deadlines that are due (R25), then checks its input
-/// (a failed command changes nothing and emits nothing, R27), then acts, then routes
-/// waiting conversations to eligible agents until none can be offered (R10).
+/// The engine orchestrates parts that each own one piece of state (docs/architecture.md):
+/// the conversation table, the slot ledger, the roster with its rings, the waiting line,
+/// the timers, the skill sets, and the routing policy. Every command runs the same steps
+/// through `command()`: fire due deadlines (R25) → validate (a refusal changes nothing,
+/// R27) → act through the parts → route waiting conversations until none can be offered
+/// (R10) → check invariants (debug presets). `advance()` is a command with nothing to act.
 
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
+#include <chatroute/detail/assert.hpp>
 #include <chatroute/detail/bytes.hpp>
-#include <chatroute/detail/state.hpp>
+#include <chatroute/detail/conversation_table.hpp>
+#include <chatroute/detail/conversation_timers.hpp>
+#include <chatroute/detail/index.hpp>
+#include <chatroute/detail/roster.hpp>
+#include <chatroute/detail/skill_sets.hpp>
+#include <chatroute/detail/slot_ledger.hpp>
+#include <chatroute/detail/waiting_line.hpp>
 #include <chatroute/error.hpp>
 #include <chatroute/events.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
+#include <chatroute/routing_policy.hpp>
 #include <chatroute/snapshot.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <cassert>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,40 +50,58 @@ struct Load {
     friend constexpr bool operator==(const Load&, const Load&) = default;
 };
 
+/// An agent's slots in one space (R31): conversations there assigned or offered to it.
+struct SpaceLoad {
+    std::uint32_t count = 0;
+    std::optional<std::uint32_t> limit{};
+    friend constexpr bool operator==(const SpaceLoad&, const SpaceLoad&) = default;
+};
+
+/// R37: a space's waiting line at a glance.
+struct QueueStats {
+    std::size_t waiting = 0;                    ///< waiting conversations without a pending offer
+    std::optional<time_point> oldest_start{};   ///< the oldest of them's start
+    std::size_t available_agents = 0;           ///< available there with a free slot (both limits)
+    friend bool operator==(const QueueStats&, const QueueStats&) = default;
+};
+
 /// What the engine's containers hold, for capacity planning and the benchmarks.
 struct MemoryUsage {
-    std::size_t agents = 0;         ///< agent records and their membership lists
-    std::size_t spaces = 0;         ///< space records, rings, eligibility indexes, waiting heaps
-    std::size_t conversations = 0;  ///< conversation records, timers, free list
+    std::size_t agents = 0;         ///< agent records, memberships, slots, rings
+    std::size_t spaces = 0;         ///< space records and waiting lines
+    std::size_t conversations = 0;  ///< conversation records and timers
     [[nodiscard]] std::size_t total() const { return agents + spaces + conversations; }
 };
 
-namespace detail {
-inline std::atomic<std::uint32_t> engines_made{0};
-}  // namespace detail
-
-template <class C, class S>
-    requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>>
+template <class C, class S, class P = StandardPolicy>
+    requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>> && RoutingPolicy<P>
 class Engine {
+    struct None {};
+    using ConvIx = detail::ConvIx;
+    using AgentIx = detail::AgentIx;
+    using SpaceIx = detail::SpaceIx;
+    using MemberIx = detail::MemberIx;
+    using ListId = detail::TimerQueue::ListId;
+    static constexpr ListId no_list = detail::TimerQueue::no_list;
+
 public:
     /// Deduction (below) makes lvalue arguments references: the engine uses the caller's
     /// clock and sink, which must outlive it. Temporaries are moved in and owned.
-    Engine(std::type_identity_t<C> clock, std::type_identity_t<S> sink)
-        : clock_(std::forward<C>(clock)),
-          sink_(std::forward<S>(sink)),
-          tag_(detail::engines_made.fetch_add(1, std::memory_order_relaxed) % 255 + 1) {
-        Workflow defaults;
-        set_workflow(std::move(defaults));
+    Engine(std::type_identity_t<C> clock, std::type_identity_t<S> sink, EngineOptions options = {})
+        : clock_(std::forward<C>(clock)), sink_(std::forward<S>(sink)), site_(options.site) {
         last_now_ = instant_ = clock_.now();
     }
 
     [[nodiscard]] auto& clock() { return clock_; }
     [[nodiscard]] auto& sink() { return sink_; }
+    [[nodiscard]] std::uint32_t site() const { return site_; }
 
     // ---- Time (R25, R26) ----
 
     /// Fires every deadline at or before the clock's now; returns how many fired.
-    Result<std::size_t> advance() { return catch_up(); }
+    [[nodiscard]] Result<std::size_t> advance() {
+        return command([] { return Result<None>{}; }, [&](None) { return fired_; });
+    }
 
     /// When the host should call advance() next; empty when nothing is scheduled.
     [[nodiscard]] std::optional<time_point> next_deadline() const {
@@ -82,337 +109,439 @@ public:
         return std::nullopt;
     }
 
-    // ---- Site (R1, R13, R24) ----
+    // ---- Site (R1, R13, R24, R34, R36) ----
 
-    Result<> update_site(const SiteUpdate& update) {
-        catch_up();
-        if (update.default_limit) {
-            if (auto ok = validate_limit(*update.default_limit); !ok) return ok;
-        }
+    /// Errors: invalid_argument (limit out of range, return-after <= 0, a workflow that
+    /// fails R24's checks). Emits workflow_changed when a workflow field is named.
+    [[nodiscard]] Result<> update_site(const SiteUpdate& update) {
         Workflow next = workflow_;
-        if (update.status_names) next.status_names = *update.status_names;
-        if (update.resolutions) next.resolutions = *update.resolutions;
-        if (update.unanswered_resolution) next.unanswered_resolution = *update.unanswered_resolution;
-        if (update.changes_workflow()) {
-            if (auto ok = validate(next); !ok) return ok;
-        }
-        if (update.plan) plan_ = *update.plan;
-        if (update.default_limit) default_limit_ = static_cast<std::uint32_t>(*update.default_limit);
-        if (update.missed_offer_scope) missed_offer_scope_ = *update.missed_offer_scope;
-        if (update.changes_workflow()) {
-            set_workflow(std::move(next));
-            emit(events::WorkflowChanged{instant_});
-        }
-        return {};
+        return command(
+            [&]() -> Result<None> {
+                if (update.default_limit) {
+                    if (auto ok = validate_limit(*update.default_limit); !ok) return tl::unexpected(ok.error());
+                }
+                if (update.missed_offer_return_after && *update.missed_offer_return_after <= duration::zero())
+                    return tl::unexpected(Error::invalid_argument);
+                if (update.status_names) next.status_names = *update.status_names;
+                if (update.resolutions) next.resolutions = *update.resolutions;
+                if (update.unanswered_resolution) next.unanswered_resolution = *update.unanswered_resolution;
+                if (update.wrap_up_resolution) next.wrap_up_resolution = *update.wrap_up_resolution;
+                if (update.changes_workflow()) {
+                    if (auto ok = validate(next); !ok) return tl::unexpected(ok.error());
+                }
+                return None{};
+            },
+            [&](None) {
+                if (update.plan) plan_ = *update.plan;
+                if (update.default_limit) default_limit_ = static_cast<std::uint32_t>(*update.default_limit);
+                if (update.missed_offer_scope) missed_offer_scope_ = *update.missed_offer_scope;
+                if (update.missed_offer_return_after) set_return_after(*update.missed_offer_return_after);
+                if (update.changes_workflow()) {
+                    workflow_ = std::move(next);
+                    emit(events::WorkflowChanged{instant_});
+                }
+            });
     }
 
-    // ---- Spaces (R1, R2, R3) ----
+    // ---- Spaces (R1, R2, R3, R28, R35) ----
 
-    Result<SpaceId> add_space(const SpaceSettings& settings = {}) {
-        catch_up();
-        if (auto ok = validate(settings); !ok) return tl::unexpected(ok.error());
-        detail::SpaceState space;
-        const SpaceTimings& t = settings.timings;
-        space.timers = {timers_.list_for(t.offer_timeout), timers_.list_for(t.accept_window),
-                        timers_.list_for(t.inactivity_warning), timers_.list_for(t.inactivity_grace),
-                        timers_.list_for(t.max_duration)};
-        space.offer_timeout = t.offer_timeout;
-        space.fallback_message = intern(settings.fallback_message);
-        space.chat_enabled = settings.is_new && chat_eligible(plan_);
-        spaces_.push_back(std::move(space));
-        return SpaceId{static_cast<std::uint32_t>(spaces_.size() - 1), stamp(0)};
+    /// Errors: invalid_argument (a timing <= 0).
+    [[nodiscard]] Result<SpaceId> add_space(const SpaceSettings& settings = {}) {
+        return command([&] { return validate(settings).map([] { return None{}; }); },
+                       [&](None) { return add_space_record(settings); });
     }
 
-    Result<> enable_chat(SpaceId id) {
-        catch_up();
-        auto space = space_index(id);
-        if (!space) return tl::unexpected(space.error());
-        if (!chat_eligible(plan_)) return tl::unexpected(Error::plan_not_eligible);
-        spaces_[*space].chat_enabled = true;
-        return {};
+    /// Errors: unknown_space. A new strategy affects only later choices (R28).
+    [[nodiscard]] Result<> update_space(SpaceId id, const SpaceUpdate& update) {
+        return command([&] { return space_index(id); },
+                       [&](SpaceIx s) {
+                           SpaceRecord& space = spaces_[s.value];
+                           if (update.fallback_message) space.fallback = *update.fallback_message;
+                           if (update.no_agent_action) space.no_agent_action = *update.no_agent_action;
+                           if (update.strategy && *update.strategy != space.strategy) {
+                               space.strategy = *update.strategy;
+                               roster_.rekey_space(s, [&](AgentIx a) { return key_of(a, s); });
+                           }
+                       });
     }
 
-    Result<> disable_chat(SpaceId id) {
-        catch_up();
-        auto space = space_index(id);
-        if (!space) return tl::unexpected(space.error());
-        spaces_[*space].chat_enabled = false;
-        return {};
+    /// Errors: unknown_space, plan_not_eligible (R1).
+    [[nodiscard]] Result<> enable_chat(SpaceId id) {
+        return command(
+            [&]() -> Result<SpaceIx> {
+                auto s = space_index(id);
+                if (s && !chat_eligible(plan_)) return tl::unexpected(Error::plan_not_eligible);
+                return s;
+            },
+            [&](SpaceIx s) { spaces_[s.value].chat_enabled = true; });
     }
 
-    // ---- Agents (R4, R5, R6, R7) ----
-
-    Result<AgentId> add_agent(const AgentSettings& settings = {}) {
-        catch_up();
-        if (auto ok = validate(settings); !ok) return tl::unexpected(ok.error());
-        detail::AgentState agent;
-        agent.limit = settings.limit ? static_cast<std::uint32_t>(*settings.limit) : default_limit_;
-        agents_.push_back(std::move(agent));
-        return AgentId{static_cast<std::uint32_t>(agents_.size() - 1), stamp(0)};
+    /// Errors: unknown_space. Conversations already started go on (R3).
+    [[nodiscard]] Result<> disable_chat(SpaceId id) {
+        return command([&] { return space_index(id); }, [&](SpaceIx s) { spaces_[s.value].chat_enabled = false; });
     }
 
-    Result<> set_limit(AgentId id, std::int64_t limit) {
-        catch_up();
-        if (auto ok = validate_limit(limit); !ok) return ok;
-        auto agent = agent_index(id);
-        if (!agent) return tl::unexpected(agent.error());
-        change_load(*agent, [&](detail::AgentState& a) { a.limit = static_cast<std::uint32_t>(limit); });
-        return finish();
+    // ---- Agents (R4–R8, R30, R31) ----
+
+    /// Errors: invalid_argument (limit out of range, bad skill list).
+    [[nodiscard]] Result<AgentId> add_agent(const AgentSettings& settings = {}) {
+        return command([&] { return validate(settings).map([] { return None{}; }); },
+                       [&](None) {
+                           const std::uint32_t limit =
+                               settings.limit ? static_cast<std::uint32_t>(*settings.limit) : default_limit_;
+                           const AgentIx a = roster_.add_agent(skills_.acquire(settings.skills));
+                           ledger_.add_agent(limit);
+                           return agent_handle(a);
+                       });
     }
 
-    Result<> grant_role(AgentId agent_id, SpaceId space_id) {
-        catch_up();
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        auto space = space_index(space_id);
-        if (!space) return tl::unexpected(space.error());
-        detail::AgentState& a = agents_[*agent];
-        detail::Membership* m = a.membership(*space);
-        if (m != nullptr && m->role) return {};
-        if (m == nullptr) {
-            auto at = std::lower_bound(a.memberships.begin(), a.memberships.end(), *space,
-                                       [](const detail::Membership& x, std::uint32_t s) { return x.space < s; });
-            m = &*a.memberships.insert(at, detail::Membership{*space});
-        }
-        std::vector<std::uint32_t>& ring = spaces_[*space].ring;
-        *m = detail::Membership{*space, static_cast<std::uint32_t>(ring.size()), true, false};
-        ring.push_back(*agent);
-        return {};
+    /// Errors: invalid_argument, unknown_agent. Lowering takes nothing away (R8 D).
+    [[nodiscard]] Result<> set_limit(AgentId id, std::int64_t limit) {
+        return command(
+            [&]() -> Result<AgentIx> {
+                if (auto ok = validate_limit(limit); !ok) return tl::unexpected(ok.error());
+                return agent_index(id);
+            },
+            [&](AgentIx a) {
+                ledger_.load(a).limit = static_cast<std::uint32_t>(limit);
+                agent_changed(a, Change::load);
+            });
     }
 
-    Result<> revoke_role(AgentId agent_id, SpaceId space_id) {
-        catch_up();
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        auto space = space_index(space_id);
-        if (!space) return tl::unexpected(space.error());
-        detail::Membership* m = agents_[*agent].membership(*space);
-        if (m == nullptr || !m->role) return {};
-        if (m->available)
-            make_unavailable(*agent, *space, AvailabilityReason::role_revoked, WithdrawReason::role_revoked);
-        m = agents_[*agent].membership(*space);
-        spaces_[*space].ring[m->ring_position] = detail::nil;
-        m->role = false;
-        m->ring_position = detail::nil;
-        return finish();
+    /// R31: the agent's limit in one space; nullopt removes it. No role is needed there.
+    /// Errors: invalid_argument, unknown_agent, unknown_space.
+    [[nodiscard]] Result<> set_space_limit(AgentId agent_id, SpaceId space_id, std::optional<std::int64_t> limit) {
+        return command(
+            [&]() -> Result<std::pair<AgentIx, SpaceIx>> {
+                if (limit) {
+                    if (auto ok = validate_limit(*limit); !ok) return tl::unexpected(ok.error());
+                }
+                return agent_space(agent_id, space_id);
+            },
+            [&](std::pair<AgentIx, SpaceIx> target) {
+                const MemberIx m = ensure_member(target.first, target.second);
+                ledger_.slots(m).limit = limit ? static_cast<std::uint32_t>(*limit) : detail::nil;
+                refresh(m, false);
+                drop_if_empty(m);
+            });
     }
 
-    Result<> set_availability(AgentId agent_id, SpaceId space_id, bool available) {
-        catch_up();
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        auto space = space_index(space_id);
-        if (!space) return tl::unexpected(space.error());
-        const detail::Membership* m = agents_[*agent].membership(*space);
-        if (m == nullptr || !m->role) return tl::unexpected(Error::not_an_agent_in_space);
-        if (m->available != available) change_availability(*agent, *space, available, AvailabilityReason::agent);
-        return finish();
+    /// R30: replaces the agent's skills; pending offers stay. Errors: invalid_argument, unknown_agent.
+    [[nodiscard]] Result<> set_skills(AgentId id, std::span<const std::string> skills) {
+        return command(
+            [&]() -> Result<AgentIx> {
+                if (auto ok = validate_skills(skills); !ok) return tl::unexpected(ok.error());
+                return agent_index(id);
+            },
+            [&](AgentIx a) {
+                const detail::SkillSetIx next = skills_.acquire(skills);
+                detail::AgentRecord& agent = roster_.agent(a);
+                const detail::SkillSetIx before = agent.skills;
+                roster_.for_each_active(a, [&](MemberIx m) {
+                    if (roster_[m].in_ring) roster_.leave_ring(m);
+                });
+                agent.skills = next;
+                skills_.release(before);
+                roster_.for_each_active(a, [&](MemberIx m) { refresh(m, false); });
+            });
+    }
+
+    /// R4, R9: the agent joins the end of the space's ring, unavailable there (R5).
+    /// Errors: unknown_agent, unknown_space. Granting a held role emits nothing.
+    [[nodiscard]] Result<> grant_role(AgentId agent_id, SpaceId space_id) {
+        return command([&] { return agent_space(agent_id, space_id); },
+                       [&](std::pair<AgentIx, SpaceIx> target) {
+                           const MemberIx m = ensure_member(target.first, target.second);
+                           if (!roster_[m].role) roster_.grant(m);
+                       });
+    }
+
+    /// R4, R14: withdraws the agent's pending offers there; assigned conversations stay.
+    /// Errors: unknown_agent, unknown_space. Revoking a role not held emits nothing.
+    [[nodiscard]] Result<> revoke_role(AgentId agent_id, SpaceId space_id) {
+        return command([&] { return agent_space(agent_id, space_id); },
+                       [&](std::pair<AgentIx, SpaceIx> target) {
+                           const MemberIx m = roster_.find(target.first, target.second);
+                           if (m.none() || !roster_[m].role) return;
+                           if (roster_[m].available) {
+                               const std::array<MemberIx, 1> one{m};
+                               go_unavailable(target.first, one, AvailabilityReason::role_revoked,
+                                              WithdrawReason::role_revoked);
+                           }
+                           roster_[m].return_record = detail::nil;  // R34: lost the role since
+                           roster_.revoke(m);
+                           drop_if_empty(m);
+                       });
+    }
+
+    /// R5–R7, R14. Errors: unknown_agent, unknown_space, not_an_agent_in_space.
+    [[nodiscard]] Result<> set_availability(AgentId agent_id, SpaceId space_id, bool available) {
+        return command(
+            [&]() -> Result<MemberIx> {
+                auto target = agent_space(agent_id, space_id);
+                if (!target) return tl::unexpected(target.error());
+                const MemberIx m = roster_.find(target->first, target->second);
+                if (m.none() || !roster_[m].role) return tl::unexpected(Error::not_an_agent_in_space);
+                return m;
+            },
+            [&](MemberIx m) {
+                if (roster_[m].available == available) return;
+                const std::array<MemberIx, 1> one{m};
+                if (available)
+                    make_available(m, AvailabilityReason::agent);
+                else
+                    go_unavailable(roster_[m].agent, one, AvailabilityReason::agent, WithdrawReason::agent_unavailable);
+            });
     }
 
     /// R5: every space where the agent holds the role, in the order the spaces were added.
-    Result<> set_availability(AgentId agent_id, AllSpaces, bool available) {
-        catch_up();
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        for_each_role(*agent, [&](const detail::Membership& m) {
-            if (m.available != available) change_availability(*agent, m.space, available, AvailabilityReason::agent);
-        });
-        return finish();
+    [[nodiscard]] Result<> set_availability(AgentId agent_id, AllSpaces, bool available) {
+        return command([&] { return agent_index(agent_id); },
+                       [&](AgentIx a) {
+                           changing_.clear();
+                           for (MemberIx m : roster_.agent(a).members)
+                               if (roster_[m].role && roster_[m].available != available) changing_.push_back(m);
+                           if (!available) {
+                               go_unavailable(a, changing_, AvailabilityReason::agent, WithdrawReason::agent_unavailable);
+                               return;
+                           }
+                           for (MemberIx m : changing_) make_available(m, AvailabilityReason::agent);
+                       });
     }
 
-    // ---- Conversations (R3, R8–R23) ----
+    // ---- Conversations (R3, R8–R23, R29, R30, R35, R39) ----
 
-    Result<ConversationId> start_conversation(SpaceId space_id, bool handoff = false) {
-        catch_up();
-        auto space = space_index(space_id);
-        if (!space) return tl::unexpected(space.error());
-        if (!spaces_[*space].chat_enabled) return tl::unexpected(Error::chat_disabled);
-        const std::uint32_t c = allocate_conversation();
-        detail::ConversationState& conv = conversations_[c];
-        conv.start_sequence = next_start_sequence_++;
-        conv.space = *space;
-        conv.status = Status::waiting_for_agent;
-        conv.handoff = handoff;
-        const detail::SpaceTimers& lists = spaces_[*space].timers;
-        timers_.schedule(detail::timer_node(c, detail::TimerSlot::window), lists.accept_window, instant_);
-        timers_.schedule(detail::timer_node(c, detail::TimerSlot::limit), lists.max_duration, instant_);
-        const ConversationId id = conversation_handle(c);
-        emit(events::ConversationStarted{instant_, id, space_id, handoff});
-        enqueue_waiting(c);
-        finish();
-        return id;
+    /// Errors: invalid_argument (priority, skills), unknown_space, unknown_agent (the
+    /// preferred agent), chat_disabled. R35 may end it at once.
+    [[nodiscard]] Result<ConversationId> start_conversation(SpaceId space_id, const StartOptions& options = {}) {
+        return command(
+            [&]() -> Result<std::pair<SpaceIx, AgentIx>> {
+                if (auto ok = validate(options); !ok) return tl::unexpected(ok.error());
+                auto s = space_index(space_id);
+                if (!s) return tl::unexpected(s.error());
+                AgentIx preferred;
+                if (options.preferred_agent) {
+                    auto a = agent_index(*options.preferred_agent);
+                    if (!a) return tl::unexpected(a.error());
+                    preferred = *a;
+                }
+                if (!spaces_[s->value].chat_enabled) return tl::unexpected(Error::chat_disabled);
+                return std::pair{*s, preferred};
+            },
+            [&](std::pair<SpaceIx, AgentIx> target) { return start(target.first, target.second, options); });
     }
 
-    Result<> accept(AgentId agent_id, ConversationId id) {
-        catch_up();
-        auto target = offer_target(agent_id, id);
-        if (!target) return tl::unexpected(target.error());
-        const auto [agent, c] = *target;
-        detail::ConversationState& conv = conversations_[c];
-        unlink_offer(c);
-        timers_.cancel(detail::timer_node(c, detail::TimerSlot::offer));
-        --agents_[agent].pending;
-        ++agents_[agent].assigned;
-        conv.assignee = agent;
-        emit(events::Accepted{instant_, id, agent_id});
-        move_status(c, Trigger::accept);
-        if (conv.handoff) emit(events::TranscriptShared{instant_, id, agent_id});
-        restart_inactivity(c);
-        return finish();
+    /// R29: in any status but closed. Errors: invalid_argument, unknown_conversation, work_item_closed.
+    [[nodiscard]] Result<> set_priority(ConversationId id, std::int64_t priority) {
+        return command(
+            [&]() -> Result<ConvIx> {
+                if (auto ok = validate_priority(priority); !ok) return tl::unexpected(ok.error());
+                return live_conversation(id);
+            },
+            [&](ConvIx c) {
+                detail::ConversationRecord& conv = conversations_[c];
+                if (conv.priority == priority) return;
+                const bool queued = conv.queued;
+                if (queued) dequeue(c);
+                conv.priority = static_cast<std::uint16_t>(priority);
+                if (queued) enqueue(c);
+                emit(events::PriorityChanged{instant_, id, priority});
+            });
     }
 
-    Result<> decline(AgentId agent_id, ConversationId id) {
-        catch_up();
-        auto target = offer_target(agent_id, id);
-        if (!target) return tl::unexpected(target.error());
-        const auto [agent, c] = *target;
-        const std::uint32_t space = conversations_[c].space;
-        remove_offer(c);
-        emit(events::OfferDeclined{instant_, id, agent_id});
-        const std::uint32_t next = next_agent_after_decline(space, agent);
-        if (next != detail::nil)
-            offer(c, next);
-        else
-            enqueue_waiting(c);
-        return finish();
+    /// R11. Errors: unknown_agent, unknown_conversation, work_item_closed,
+    /// not_an_agent_in_space, conversation_ended, no_offer.
+    [[nodiscard]] Result<> accept(ConversationId id, AgentId agent_id) {
+        return command([&] { return offer_target(id, agent_id); }, [&](Target t) { accept_offer(t.c, t.a); });
     }
 
-    Result<> customer_message(ConversationId id, MessageRef ref = {}) {
+    /// R12: re-offered at once to the next eligible agent (the decliner only if it is the
+    /// only one). Errors: as accept.
+    [[nodiscard]] Result<> decline(ConversationId id, AgentId agent_id) {
+        return command([&] { return offer_target(id, agent_id); }, [&](Target t) { decline_offer(t.c, t.a); });
+    }
+
+    /// R16, R17, R33. Errors: unknown_conversation, work_item_closed, conversation_ended.
+    [[nodiscard]] Result<> customer_message(ConversationId id, MessageRef ref = {}) {
         return customer_says<events::Message>(id, Audience::conversation, ref);
     }
-    Result<> customer_typing(ConversationId id) {
+    [[nodiscard]] Result<> customer_typing(ConversationId id) {
         return customer_says<events::Typing>(id, Audience::agent, {});
     }
-    Result<> agent_message(ConversationId id, AgentId agent, MessageRef ref = {}) {
+    /// R16, R17, R33. Errors: unknown_conversation, unknown_agent, work_item_closed,
+    /// not_an_agent_in_space, conversation_ended, not_assignee.
+    [[nodiscard]] Result<> agent_message(ConversationId id, AgentId agent, MessageRef ref = {}) {
         return agent_says<events::Message>(id, agent, Audience::conversation, ref);
     }
-    Result<> agent_typing(ConversationId id, AgentId agent) {
+    [[nodiscard]] Result<> agent_typing(ConversationId id, AgentId agent) {
         return agent_says<events::Typing>(id, agent, Audience::customer, {});
     }
 
     /// R16: internal notes, for the team only, in any status but closed.
-    Result<> note(ConversationId id, AgentId agent_id, MessageRef ref = {}) {
-        catch_up();
-        auto target = team_target(id, agent_id);
-        if (!target) return tl::unexpected(target.error());
-        emit(events::Note{instant_, id, agent_id, ref});
-        return {};
+    /// Errors: unknown_conversation, unknown_agent, work_item_closed, not_an_agent_in_space.
+    [[nodiscard]] Result<> note(ConversationId id, AgentId agent_id, MessageRef ref = {}) {
+        return command([&] { return team_target(id, agent_id); },
+                       [&](Target) { emit(events::Note{instant_, id, agent_id, ref}); });
+    }
+    [[nodiscard]] Result<> follow_up(ConversationId id, AgentId agent_id) {
+        return command([&] { return team_target(id, agent_id); },
+                       [&](Target) { emit(events::FollowUpCreated{instant_, id, agent_id}); });
     }
 
-    Result<> follow_up(ConversationId id, AgentId agent_id) {
-        catch_up();
-        auto target = team_target(id, agent_id);
-        if (!target) return tl::unexpected(target.error());
-        emit(events::FollowUpCreated{instant_, id, agent_id});
-        return {};
+    /// R32: the assignee hands an active conversation to a space (its own: a requeue),
+    /// optionally to one agent there. Errors: unknown_conversation, unknown_agent,
+    /// unknown_space, unknown_agent (to_agent), work_item_closed, not_an_agent_in_space,
+    /// chat_disabled, conversation_ended, not_assignee.
+    [[nodiscard]] Result<> transfer(ConversationId id, AgentId agent_id, SpaceId target,
+                                    std::optional<AgentId> to_agent = std::nullopt) {
+        return command([&] { return transfer_target(id, agent_id, target, to_agent); },
+                       [&](TransferTarget t) {
+                           transfer_conversation(t.c, TransferReason::agent, t.space, t.to);
+                       });
     }
 
-    /// R20: the customer leaves.
-    Result<> end_by_customer(ConversationId id) {
-        catch_up();
-        auto c = live_conversation(id);
-        if (!c) return tl::unexpected(c.error());
-        if (conversations_[*c].ended) return tl::unexpected(Error::conversation_ended);
-        end_conversation(*c, EndReason::customer);
-        return finish();
+    /// R20: the customer leaves. Errors: unknown_conversation, work_item_closed, conversation_ended.
+    [[nodiscard]] Result<> end_by_customer(ConversationId id) {
+        return command(
+            [&]() -> Result<ConvIx> {
+                auto c = live_conversation(id);
+                if (c && conversations_[*c].ended) return tl::unexpected(Error::conversation_ended);
+                return c;
+            },
+            [&](ConvIx c) { end_conversation(c, EndReason::customer); });
     }
 
-    /// R20: the assignee ends it.
-    Result<> end_by_agent(ConversationId id, AgentId agent_id) {
-        catch_up();
-        auto target = assignee_target(id, agent_id);
-        if (!target) return tl::unexpected(target.error());
-        end_conversation(target->second, EndReason::agent);
-        return finish();
+    /// R20: the assignee ends it. Errors: as agent_message.
+    [[nodiscard]] Result<> end_by_agent(ConversationId id, AgentId agent_id) {
+        return command([&] { return assignee_target(id, agent_id); },
+                       [&](Target t) { end_conversation(t.c, EndReason::agent); });
     }
 
     /// R22: the assignee closes the work item with a resolution from the workflow.
-    Result<> resolve(ConversationId id, AgentId agent_id, std::string_view resolution) {
-        catch_up();
-        auto target = team_target(id, agent_id);
-        if (!target) return tl::unexpected(target.error());
-        const auto [agent, c] = *target;
-        detail::ConversationState& conv = conversations_[c];
-        if (conv.assignee != agent) return tl::unexpected(Error::not_assignee);
-        if (conv.status == Status::active) return tl::unexpected(Error::conversation_active);
-        const auto named = std::find(resolutions_.begin(), resolutions_.end(), resolution);
-        if (named == resolutions_.end()) return tl::unexpected(Error::unknown_resolution);
-        emit(events::Resolved{instant_, id, *named});
-        move_status(c, Trigger::resolve);
-        emit(events::SlotReleased{instant_, id, agent_id});
-        change_load(agent, [](detail::AgentState& a) { --a.assigned; });
-        release_conversation(c);
-        return finish();
+    /// Errors: unknown_conversation, unknown_agent, work_item_closed, not_an_agent_in_space,
+    /// not_assignee, conversation_active, unknown_resolution.
+    [[nodiscard]] Result<> resolve(ConversationId id, AgentId agent_id, std::string_view resolution) {
+        return command(
+            [&]() -> Result<Target> {
+                auto t = team_target(id, agent_id);
+                if (!t) return t;
+                const detail::ConversationRecord& conv = conversations_[t->c];
+                if (conv.assignee != t->a) return tl::unexpected(Error::not_assignee);
+                if (conv.status == Status::active) return tl::unexpected(Error::conversation_active);
+                if (!resolution_named(resolution)) return tl::unexpected(Error::unknown_resolution);
+                return t;
+            },
+            [&](Target t) { resolve_item(t.c, *resolution_named(resolution)); });
     }
 
-    // ---- Queries ----
+    // ---- Queries (no catch-up: they answer for the last instant a command saw) ----
 
     [[nodiscard]] Result<Status> status(ConversationId id) const {
-        auto c = find_conversation(id);
-        if (!c) return tl::unexpected(c.error());
-        return *c == detail::nil ? Status::closed : conversations_[*c].status;
+        return find_conversation(id).map([&](ConvIx c) { return c.none() ? Status::closed : conversations_[c].status; });
     }
     [[nodiscard]] Result<std::optional<AgentId>> assignee(ConversationId id) const {
-        return conversation_agent(id, &detail::ConversationState::assignee);
+        return conversation_agent(id, &detail::ConversationRecord::assignee);
     }
     [[nodiscard]] Result<std::optional<AgentId>> offered_to(ConversationId id) const {
-        return conversation_agent(id, &detail::ConversationState::offered_to);
+        return conversation_agent(id, &detail::ConversationRecord::offered_to);
+    }
+    [[nodiscard]] Result<std::int64_t> priority(ConversationId id) const {
+        return find_conversation(id).map(
+            [&](ConvIx c) { return c.none() ? std::int64_t{0} : std::int64_t{conversations_[c].priority}; });
+    }
+    /// R37: 1 + the waiting conversations of its space served before it; empty unless it
+    /// waits without a pending offer.
+    [[nodiscard]] Result<std::optional<std::size_t>> queue_position(ConversationId id) const {
+        return find_conversation(id).map([&](ConvIx c) {
+            std::optional<std::size_t> position;
+            if (c.some() && conversations_[c].queued)
+                position = waiting_.position(conversations_[c].space, conversations_[c].wait_key());
+            return position;
+        });
+    }
+    /// R37: waiting count, oldest waiting start, agents available there with a free slot.
+    [[nodiscard]] Result<QueueStats> queue(SpaceId id) const {
+        return space_index(id).map([&](SpaceIx s) {
+            QueueStats stats;
+            stats.waiting = waiting_.waiting(s);
+            if (auto oldest = waiting_.oldest_start_us(s)) stats.oldest_start = time_point{duration{*oldest}};
+            stats.available_agents = roster_.eligible_count(s);
+            return stats;
+        });
     }
     [[nodiscard]] Result<bool> has_role(AgentId agent_id, SpaceId space_id) const {
-        return membership_flag(agent_id, space_id, &detail::Membership::role);
+        return agent_space(agent_id, space_id).map([&](auto t) { return roster_.has_role(t.first, t.second); });
     }
     [[nodiscard]] Result<bool> available(AgentId agent_id, SpaceId space_id) const {
-        return membership_flag(agent_id, space_id, &detail::Membership::available);
+        return agent_space(agent_id, space_id).map([&](auto t) {
+            const MemberIx m = roster_.find(t.first, t.second);
+            return m.some() && roster_[m].available;
+        });
     }
     [[nodiscard]] Result<Load> load(AgentId id) const {
-        auto agent = agent_index(id);
-        if (!agent) return tl::unexpected(agent.error());
-        const detail::AgentState& a = agents_[*agent];
-        return Load{a.assigned, a.pending, a.limit};
+        return agent_index(id).map([&](AgentIx a) {
+            const detail::AgentLoad& l = ledger_.load(a);
+            return Load{l.assigned, l.pending, l.limit};
+        });
+    }
+    [[nodiscard]] Result<SpaceLoad> space_load(AgentId agent_id, SpaceId space_id) const {
+        return agent_space(agent_id, space_id).map([&](auto t) {
+            SpaceLoad out;
+            const MemberIx m = roster_.find(t.first, t.second);
+            if (m.none()) return out;
+            const detail::SpaceSlots& slots = ledger_.slots(m);
+            out.count = slots.count;
+            if (slots.limit != detail::nil) out.limit = slots.limit;
+            return out;
+        });
+    }
+    [[nodiscard]] Result<std::vector<std::string>> skills(AgentId id) const {
+        return agent_index(id).map([&](AgentIx a) { return skills_.names(roster_.agent(a).skills); });
     }
     [[nodiscard]] Result<bool> chat_enabled(SpaceId id) const {
-        auto space = space_index(id);
-        if (!space) return tl::unexpected(space.error());
-        return spaces_[*space].chat_enabled;
+        return space_index(id).map([&](SpaceIx s) { return spaces_[s.value].chat_enabled; });
+    }
+    [[nodiscard]] Result<Strategy> strategy(SpaceId id) const {
+        return space_index(id).map([&](SpaceIx s) { return spaces_[s.value].strategy; });
     }
     [[nodiscard]] Plan plan() const { return plan_; }
     [[nodiscard]] MissedOfferScope missed_offer_scope() const { return missed_offer_scope_; }
+    [[nodiscard]] std::optional<duration> missed_offer_return_after() const { return return_after_; }
     [[nodiscard]] std::uint32_t default_limit() const { return default_limit_; }
     [[nodiscard]] const Workflow& workflow() const { return workflow_; }
-    [[nodiscard]] std::size_t agent_count() const { return agents_.size(); }
     /// The n-th space or agent added (from 0): how a host rebuilds its id maps after restore().
     [[nodiscard]] Result<SpaceId> space_at(std::size_t n) const {
         if (n >= spaces_.size()) return tl::unexpected(Error::unknown_space);
-        return space_handle(static_cast<std::uint32_t>(n));
+        return space_handle(SpaceIx{static_cast<std::uint32_t>(n)});
     }
     [[nodiscard]] Result<AgentId> agent_at(std::size_t n) const {
-        if (n >= agents_.size()) return tl::unexpected(Error::unknown_agent);
-        return agent_handle(static_cast<std::uint32_t>(n));
+        if (n >= roster_.agent_count()) return tl::unexpected(Error::unknown_agent);
+        return agent_handle(AgentIx{static_cast<std::uint32_t>(n)});
     }
     [[nodiscard]] std::size_t space_count() const { return spaces_.size(); }
-    [[nodiscard]] std::size_t live_conversations() const { return live_conversations_; }
+    [[nodiscard]] std::size_t agent_count() const { return roster_.agent_count(); }
+    [[nodiscard]] std::size_t live_conversations() const { return conversations_.live(); }
     [[nodiscard]] std::size_t pending_deadlines() const { return timers_.size(); }
     [[nodiscard]] time_point now() const { return instant_; }
 
     [[nodiscard]] MemoryUsage memory_usage() const {
         MemoryUsage usage;
-        usage.agents = agents_.capacity() * sizeof(detail::AgentState);
-        for (const auto& a : agents_) usage.agents += a.memberships.capacity() * sizeof(detail::Membership);
-        usage.spaces = spaces_.capacity() * sizeof(detail::SpaceState);
-        for (const auto& s : spaces_)
-            usage.spaces += s.ring.capacity() * sizeof(std::uint32_t) + s.eligible.memory_bytes() +
-                            s.waiting.entries().capacity() * sizeof(s.waiting.top());
-        usage.conversations = conversations_.capacity() * sizeof(detail::ConversationState) +
-                              free_conversations_.capacity() * sizeof(std::uint32_t) + timers_.memory_bytes();
+        usage.agents = roster_.memory_bytes() + ledger_.memory_bytes() + skills_.memory_bytes();
+        usage.spaces = spaces_.capacity() * sizeof(SpaceRecord) + waiting_.memory_bytes();
+        for (const SpaceRecord& s : spaces_) usage.spaces += s.fallback.capacity();
+        usage.conversations = conversations_.memory_bytes() + timers_.memory_bytes() +
+                              heads_.capacity() * sizeof(detail::WaitingLine::Head);
         return usage;
     }
 
-    /// Makes room for this many live conversations up front, so that growing to them
-    /// allocates nothing more and leaves no doubling slack (capacity planning).
+    /// Makes room for this many live conversations and agents up front, so that growing to
+    /// them allocates nothing more (capacity planning; zero allocations after warm-up).
     void reserve_conversations(std::size_t count) {
         conversations_.reserve(count);
-        free_conversations_.reserve(count);
-        timers_.reserve(count * detail::timer_slots);
+        timers_.reserve(count);
+        waiting_.reserve(count);
+        heads_.reserve(64);
+        changing_.reserve(64);
     }
 
     /// Every invariant the engine keeps, checked the slow way; the first one broken, if any.
@@ -420,7 +549,7 @@ public:
 
     // ---- Snapshots (docs/snapshot-format.md) ----
 
-    /// The whole state as bytes. Equal states give equal bytes.
+    /// The whole state as bytes. Equal states give equal bytes, in any process.
     [[nodiscard]] std::vector<std::byte> snapshot() const;
 
     /// An engine that from now on emits exactly the events the snapshotted one would have.
@@ -429,400 +558,598 @@ public:
                                                                      S sink);
 
 private:
-    void write_state(detail::ByteWriter& out) const;
-    [[nodiscard]] bool read_state(detail::ByteReader& in);
-
-    // ---- Handles ----
-
-    [[nodiscard]] std::uint32_t stamp(std::uint32_t generation) const {
-        return (tag_ << 24) | (generation & 0xFF'FFFFU);
-    }
-    [[nodiscard]] bool ours(std::uint32_t handle_stamp) const { return handle_stamp >> 24 == tag_; }
-
-    [[nodiscard]] Result<std::uint32_t> space_index(SpaceId id) const {
-        if (id.index >= spaces_.size() || !ours(id.stamp)) return tl::unexpected(Error::unknown_space);
-        return id.index;
-    }
-    [[nodiscard]] Result<std::uint32_t> agent_index(AgentId id) const {
-        if (id.index >= agents_.size() || !ours(id.stamp)) return tl::unexpected(Error::unknown_agent);
-        return id.index;
-    }
-    /// A known conversation's index, or nil where it is closed (its slot since reused).
-    [[nodiscard]] Result<std::uint32_t> find_conversation(ConversationId id) const {
-        if (id.index >= conversations_.size() || !ours(id.stamp))
-            return tl::unexpected(Error::unknown_conversation);
-        const detail::ConversationState& conv = conversations_[id.index];
-        if (!conv.live || stamp(conv.generation) != id.stamp) return detail::nil;
-        return id.index;
-    }
-    [[nodiscard]] ConversationId conversation_handle(std::uint32_t c) const {
-        return {c, stamp(conversations_[c].generation)};
-    }
-    [[nodiscard]] AgentId agent_handle(std::uint32_t a) const { return {a, stamp(0)}; }
-    [[nodiscard]] SpaceId space_handle(std::uint32_t s) const { return {s, stamp(0)}; }
-
-    // ---- Command preconditions, in R27's order ----
-
-    Result<std::uint32_t> live_conversation(ConversationId id) const {
-        auto c = find_conversation(id);
-        if (!c) return c;
-        if (*c == detail::nil) return tl::unexpected(Error::work_item_closed);
-        return c;
-    }
-
-    /// R4: the assignee, or an agent with the role in the conversation's space.
-    [[nodiscard]] bool acts_in(std::uint32_t agent, std::uint32_t c) const {
-        const detail::ConversationState& conv = conversations_[c];
-        return conv.assignee == agent || agents_[agent].has_role(conv.space);
-    }
-
-    using AgentConversation = std::pair<std::uint32_t, std::uint32_t>;
-
-    /// Fields: conversation, agent. The agent acts in the conversation's space.
-    Result<AgentConversation> team_target(ConversationId id, AgentId agent_id) const {
-        auto c = find_conversation(id);
-        if (!c) return tl::unexpected(c.error());
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        if (*c == detail::nil) return tl::unexpected(Error::work_item_closed);
-        if (!acts_in(*agent, *c)) return tl::unexpected(Error::not_an_agent_in_space);
-        return AgentConversation{*agent, *c};
-    }
-
-    /// Fields: conversation, agent. The agent is the assignee of a conversation not yet ended.
-    Result<AgentConversation> assignee_target(ConversationId id, AgentId agent_id) const {
-        auto target = team_target(id, agent_id);
-        if (!target) return target;
-        const detail::ConversationState& conv = conversations_[target->second];
-        if (conv.ended) return tl::unexpected(Error::conversation_ended);
-        if (conv.assignee != target->first) return tl::unexpected(Error::not_assignee);
-        return target;
-    }
-
-    /// Fields: agent, conversation. The agent holds the conversation's pending offer.
-    Result<AgentConversation> offer_target(AgentId agent_id, ConversationId id) const {
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        auto c = find_conversation(id);
-        if (!c) return tl::unexpected(c.error());
-        if (*c == detail::nil) return tl::unexpected(Error::work_item_closed);
-        if (!acts_in(*agent, *c)) return tl::unexpected(Error::not_an_agent_in_space);
-        const detail::ConversationState& conv = conversations_[*c];
-        if (conv.ended) return tl::unexpected(Error::conversation_ended);
-        if (conv.offered_to != *agent) return tl::unexpected(Error::no_offer);
-        return AgentConversation{*agent, *c};
-    }
-
-    // ---- Talking (R16, R17, R21) ----
-
-    template <class E>
-    Result<> customer_says(ConversationId id, Audience audience, MessageRef ref) {
-        catch_up();
-        auto c = live_conversation(id);
-        if (!c) return tl::unexpected(c.error());
-        if (conversations_[*c].ended) return tl::unexpected(Error::conversation_ended);
-        emit(E{instant_, id, Party::customer, audience, AgentId{}, ref});
-        if constexpr (std::is_same_v<E, events::Message>) note_activity(*c);
-        return {};
-    }
-
-    template <class E>
-    Result<> agent_says(ConversationId id, AgentId agent_id, Audience audience, MessageRef ref) {
-        catch_up();
-        auto target = assignee_target(id, agent_id);
-        if (!target) return tl::unexpected(target.error());
-        emit(E{instant_, id, Party::agent, audience, agent_id, ref});
-        if constexpr (std::is_same_v<E, events::Message>) note_activity(target->second);
-        return {};
-    }
-
-    /// R17: a message while active starts the 20 minutes again.
-    void note_activity(std::uint32_t c) {
-        if (conversations_[c].status == Status::active) restart_inactivity(c);
-    }
-
-    void restart_inactivity(std::uint32_t c) {
-        detail::ConversationState& conv = conversations_[c];
-        const auto node = detail::timer_node(c, detail::TimerSlot::window);
-        timers_.cancel(node);
-        conv.warned = false;
-        timers_.schedule(node, spaces_[conv.space].timers.inactivity_warning, instant_);
-    }
-
-    // ---- Availability (R5, R6, R7, R14) ----
-
-    template <class F>
-    void for_each_role(std::uint32_t agent, F&& f) {
-        // Indexes, not iterators: f may not reshape the list, but keep it obviously safe.
-        for (std::size_t i = 0; i < agents_[agent].memberships.size(); ++i) {
-            const detail::Membership m = agents_[agent].memberships[i];
-            if (m.role) f(m);
-        }
-    }
-
-    void change_availability(std::uint32_t agent, std::uint32_t space, bool available, AvailabilityReason reason) {
-        if (!available) {
-            make_unavailable(agent, space, reason, WithdrawReason::agent_unavailable);
-            return;
-        }
-        detail::AgentState& a = agents_[agent];
-        detail::Membership& m = *a.membership(space);
-        m.available = true;
-        emit(events::AvailabilityChanged{instant_, agent_handle(agent), space_handle(space), true, reason});
-        if (a.has_free_slot()) make_eligible(space, m.ring_position);
-    }
-
-    /// R14: turning unavailable withdraws the agent's pending offers in that space.
-    void make_unavailable(std::uint32_t agent, std::uint32_t space, AvailabilityReason reason, WithdrawReason why) {
-        detail::Membership& m = *agents_[agent].membership(space);
-        assert(m.role && m.available);
-        m.available = false;
-        spaces_[space].eligible.erase(m.ring_position);
-        emit(events::AvailabilityChanged{instant_, agent_handle(agent), space_handle(space), false, reason});
-        for (std::uint32_t c = agents_[agent].offers_head; c != detail::nil;) {
-            const std::uint32_t next = conversations_[c].offer_next;
-            if (conversations_[c].space == space) withdraw_offer(c, why);
-            c = next;
-        }
-    }
-
-    /// R8: an agent may be offered a conversation where it holds the role, is available,
-    /// and has a free slot. A change of load can flip the last, in every space at once.
-    template <class F>
-    void change_load(std::uint32_t agent, F&& change) {
-        detail::AgentState& a = agents_[agent];
-        const bool was_free = a.has_free_slot();
-        change(a);
-        const bool now_free = a.has_free_slot();
-        if (was_free == now_free) return;
-        for (const detail::Membership& m : a.memberships) {
-            if (!m.role || !m.available) continue;
-            if (now_free)
-                make_eligible(m.space, m.ring_position);
-            else
-                spaces_[m.space].eligible.erase(m.ring_position);
-        }
-    }
-
-    void make_eligible(std::uint32_t space, std::uint32_t ring_position) {
-        spaces_[space].eligible.insert(ring_position);
-        mark_dirty(space);
-    }
-
-    void mark_dirty(std::uint32_t space) {
-        if (spaces_[space].dirty) return;
-        spaces_[space].dirty = true;
-        dirty_spaces_.push_back(space);
-    }
-
-    // ---- Offers (R8, R9, R12, R13) ----
-
-    void offer(std::uint32_t c, std::uint32_t agent) {
-        detail::ConversationState& conv = conversations_[c];
-        detail::SpaceState& space = spaces_[conv.space];
-        assert(conv.offered_to == detail::nil && conv.waiting_position == detail::IndexedHeap<std::uint64_t>::npos);
-        link_offer(c, agent);
-        change_load(agent, [](detail::AgentState& a) { ++a.pending; });
-        space.cursor = agents_[agent].membership(conv.space)->ring_position + 1;
-        timers_.schedule(detail::timer_node(c, detail::TimerSlot::offer), space.timers.offer_timeout, instant_);
-        emit(events::Offered{instant_, conversation_handle(c), agent_handle(agent), space_handle(conv.space),
-                             instant_ + space.offer_timeout});
-    }
-
-    /// Takes the offer away from its agent and gives the slot back. No event.
-    std::uint32_t remove_offer(std::uint32_t c) {
-        const std::uint32_t agent = conversations_[c].offered_to;
-        unlink_offer(c);
-        timers_.cancel(detail::timer_node(c, detail::TimerSlot::offer));
-        change_load(agent, [](detail::AgentState& a) { --a.pending; });
-        return agent;
-    }
-
-    void withdraw_offer(std::uint32_t c, WithdrawReason why) {
-        const std::uint32_t agent = remove_offer(c);
-        emit(events::OfferWithdrawn{instant_, conversation_handle(c), agent_handle(agent), why});
-        if (why != WithdrawReason::conversation_ended) enqueue_waiting(c);
-    }
-
-    void link_offer(std::uint32_t c, std::uint32_t agent) {
-        detail::AgentState& a = agents_[agent];
-        detail::ConversationState& conv = conversations_[c];
-        conv.offered_to = agent;
-        conv.offer_prev = a.offers_tail;
-        conv.offer_next = detail::nil;
-        (a.offers_tail != detail::nil ? conversations_[a.offers_tail].offer_next : a.offers_head) = c;
-        a.offers_tail = c;
-    }
-
-    void unlink_offer(std::uint32_t c) {
-        detail::ConversationState& conv = conversations_[c];
-        detail::AgentState& a = agents_[conv.offered_to];
-        (conv.offer_prev != detail::nil ? conversations_[conv.offer_prev].offer_next : a.offers_head) = conv.offer_next;
-        (conv.offer_next != detail::nil ? conversations_[conv.offer_next].offer_prev : a.offers_tail) = conv.offer_prev;
-        conv.offered_to = conv.offer_prev = conv.offer_next = detail::nil;
-    }
-
-    /// R9: the first eligible agent from the cursor on, wrapping around.
-    [[nodiscard]] std::uint32_t next_eligible(std::uint32_t space) const {
-        const detail::SpaceState& s = spaces_[space];
-        const std::uint32_t position = s.eligible.find_next_wrapping(s.cursor);
-        return position == detail::BitIndex::npos ? detail::nil : s.ring[position];
-    }
-
-    /// R12: the next eligible agent other than the decliner; else the decliner, if eligible.
-    [[nodiscard]] std::uint32_t next_agent_after_decline(std::uint32_t space, std::uint32_t decliner) const {
-        const detail::SpaceState& s = spaces_[space];
-        const std::uint32_t own = agents_[decliner].membership(space)->ring_position;
-        const std::uint32_t first = s.eligible.find_next_wrapping(s.cursor);
-        if (first == detail::BitIndex::npos) return detail::nil;
-        if (first != own) return s.ring[first];
-        const std::uint32_t other = s.eligible.find_next_wrapping(own + 1);
-        return s.ring[other];  // `own` itself when the decliner is the only one
-    }
-
-    // ---- Waiting and routing (R10) ----
-
-    struct WaitingMoved {
-        std::vector<detail::ConversationState>* conversations;
-        void operator()(std::uint32_t c, std::uint32_t position) const {
-            (*conversations)[c].waiting_position = position;
-        }
+    struct SpaceRecord {
+        SpaceTimings timings;
+        std::array<ListId, 8> lists{};  ///< by TimerKind; no_list where the timer is off
+        std::string fallback;
+        Strategy strategy = Strategy::round_robin;
+        NoAgentAction no_agent_action = NoAgentAction::wait;
+        bool chat_enabled = false;
+        [[nodiscard]] ListId list(TimerKind kind) const { return lists[static_cast<std::size_t>(kind)]; }
     };
-    WaitingMoved waiting_moved() { return {&conversations_}; }
+    struct Target {
+        ConvIx c;
+        AgentIx a;
+    };
+    struct TransferTarget {
+        ConvIx c;
+        SpaceIx space;
+        AgentIx to;
+    };
+    struct ReturnRecord {
+        AgentIx agent;
+        std::vector<MemberIx> members;  ///< the spaces the miss made it unavailable in, in space order
+    };
+    enum class Change : std::uint8_t { load, last_offer, both };
 
-    void enqueue_waiting(std::uint32_t c) {
-        detail::ConversationState& conv = conversations_[c];
-        spaces_[conv.space].waiting.push(conv.start_sequence, c, waiting_moved());
-        mark_dirty(conv.space);
-    }
+    struct BusyGuard {
+        bool& busy;
+        explicit BusyGuard(bool& b) : busy(b) { busy = true; }
+        ~BusyGuard() { busy = false; }
+        BusyGuard(const BusyGuard&) = delete;
+        BusyGuard& operator=(const BusyGuard&) = delete;
+    };
 
-    void dequeue_waiting(std::uint32_t c) {
-        detail::ConversationState& conv = conversations_[c];
-        if (conv.waiting_position == detail::IndexedHeap<std::uint64_t>::npos) return;
-        spaces_[conv.space].waiting.erase(conv.waiting_position, waiting_moved());
-    }
-
-    [[nodiscard]] bool routable(std::uint32_t space) const {
-        return !spaces_[space].waiting.empty() && !spaces_[space].eligible.empty();
-    }
-
-    /// Offers waiting conversations, oldest first across spaces, until none can be offered.
-    /// Only spaces touched since the last routing can have become routable; offering only
-    /// ever takes eligibility away, so the candidates shrink as it goes.
-    void route() {
-        using Candidate = std::pair<std::uint64_t, std::uint32_t>;  // (age of head, space)
-        candidates_.clear();
-        for (std::uint32_t space : dirty_spaces_) {
-            spaces_[space].dirty = false;
-            if (routable(space)) candidates_.emplace_back(spaces_[space].waiting.top().key, space);
+    /// The one path of every command: catch up → validate → act → route → check.
+    template <class Check, class Act>
+    auto command(Check&& check, Act&& act) {
+        using Checked = std::remove_cvref_t<decltype(check())>;
+        using Value = typename Checked::value_type;
+        using Out = std::invoke_result_t<Act&, Value&>;
+        using R = Result<Out>;
+        if (busy_) return R{tl::unexpected(Error::reentrant_call)};
+        BusyGuard guard(busy_);
+        fired_ = catch_up();
+        auto target = check();
+        if (!target) return R{tl::unexpected(target.error())};
+        if constexpr (std::is_void_v<Out>) {
+            act(*target);
+            finish();
+            return R{};
+        } else {
+            Out out = act(*target);
+            finish();
+            return R{std::move(out)};
         }
-        dirty_spaces_.clear();
-        const auto later = [](const Candidate& x, const Candidate& y) { return x > y; };
-        std::make_heap(candidates_.begin(), candidates_.end(), later);
-        while (!candidates_.empty()) {
-            std::pop_heap(candidates_.begin(), candidates_.end(), later);
-            const std::uint32_t space = candidates_.back().second;
-            candidates_.pop_back();
-            if (!routable(space)) continue;
-            const std::uint32_t c = spaces_[space].waiting.top().id;
-            dequeue_waiting(c);
-            offer(c, next_eligible(space));
-            if (routable(space)) {
-                candidates_.emplace_back(spaces_[space].waiting.top().key, space);
-                std::push_heap(candidates_.begin(), candidates_.end(), later);
-            }
-        }
-        for (std::uint32_t space : dirty_spaces_) spaces_[space].dirty = false;
-        dirty_spaces_.clear();
     }
 
-    Result<> finish() {
+    void finish() {
         route();
+        for (ConvIx c : preferring_) conversations_[c].preferred = AgentIx{};  // R32, R39: once
+        preferring_.clear();
 #ifdef CHATROUTE_CHECK_INVARIANTS
         if (auto broken = check_invariants()) {
             std::fprintf(stderr, "chatroute invariant broken: %s\n", broken->c_str());
             std::abort();
         }
 #endif
-        return {};
     }
 
-    // ---- Lifecycle (R11, R15, R18, R20, R22) ----
+    void write_state(detail::ByteWriter& out) const;
+    [[nodiscard]] SnapshotError read_state(detail::ByteReader& in);
 
-    void move_status(std::uint32_t c, Trigger trigger) {
-        detail::ConversationState& conv = conversations_[c];
+    // ---- Handles ----
+
+    [[nodiscard]] Result<SpaceIx> space_index(SpaceId id) const {
+        if (id.index >= spaces_.size() || id.site != site_ || id.serial != 0) return tl::unexpected(Error::unknown_space);
+        return SpaceIx{id.index};
+    }
+    [[nodiscard]] Result<AgentIx> agent_index(AgentId id) const {
+        if (id.index >= roster_.agent_count() || id.site != site_ || id.serial != 0)
+            return tl::unexpected(Error::unknown_agent);
+        return AgentIx{id.index};
+    }
+    [[nodiscard]] Result<std::pair<AgentIx, SpaceIx>> agent_space(AgentId agent_id, SpaceId space_id) const {
+        auto a = agent_index(agent_id);
+        if (!a) return tl::unexpected(a.error());
+        auto s = space_index(space_id);
+        if (!s) return tl::unexpected(s.error());
+        return std::pair{*a, *s};
+    }
+    /// A known conversation's index, or none where it is closed.
+    [[nodiscard]] Result<ConvIx> find_conversation(ConversationId id) const {
+        switch (conversations_.find(id, site_)) {
+            case detail::ConversationTable::Lookup::live: return ConvIx{id.index};
+            case detail::ConversationTable::Lookup::closed: return ConvIx{};
+            case detail::ConversationTable::Lookup::unknown: break;
+        }
+        return tl::unexpected(Error::unknown_conversation);
+    }
+    [[nodiscard]] ConversationId conversation_handle(ConvIx c) const { return conversations_.handle(c, site_); }
+    [[nodiscard]] AgentId agent_handle(AgentIx a) const { return AgentId{a.value, site_, 0}; }
+    [[nodiscard]] SpaceId space_handle(SpaceIx s) const { return SpaceId{s.value, site_, 0}; }
+
+    // ---- Command preconditions, in R27's order ----
+
+    [[nodiscard]] Result<ConvIx> live_conversation(ConversationId id) const {
+        auto c = find_conversation(id);
+        if (c && c->none()) return tl::unexpected(Error::work_item_closed);
+        return c;
+    }
+
+    /// R4: the assignee, or an agent with the role in the conversation's space.
+    [[nodiscard]] bool acts_in(AgentIx a, ConvIx c) const {
+        const detail::ConversationRecord& conv = conversations_[c];
+        return conv.assignee == a || roster_.has_role(a, conv.space);
+    }
+
+    /// Fields: conversation, agent. The agent acts in the conversation's space.
+    [[nodiscard]] Result<Target> team_target(ConversationId id, AgentId agent_id) const {
+        auto c = find_conversation(id);
+        if (!c) return tl::unexpected(c.error());
+        auto a = agent_index(agent_id);
+        if (!a) return tl::unexpected(a.error());
+        if (c->none()) return tl::unexpected(Error::work_item_closed);
+        if (!acts_in(*a, *c)) return tl::unexpected(Error::not_an_agent_in_space);
+        return Target{*c, *a};
+    }
+
+    /// Fields: conversation, agent. The agent is the assignee of a conversation not yet ended.
+    [[nodiscard]] Result<Target> assignee_target(ConversationId id, AgentId agent_id) const {
+        auto t = team_target(id, agent_id);
+        if (!t) return t;
+        const detail::ConversationRecord& conv = conversations_[t->c];
+        if (conv.ended) return tl::unexpected(Error::conversation_ended);
+        if (conv.assignee != t->a) return tl::unexpected(Error::not_assignee);
+        return t;
+    }
+
+    /// Fields (SPEC §10): agent, conversation. The agent holds the conversation's offer.
+    [[nodiscard]] Result<Target> offer_target(ConversationId id, AgentId agent_id) const {
+        auto a = agent_index(agent_id);
+        if (!a) return tl::unexpected(a.error());
+        auto c = find_conversation(id);
+        if (!c) return tl::unexpected(c.error());
+        if (c->none()) return tl::unexpected(Error::work_item_closed);
+        if (!acts_in(*a, *c)) return tl::unexpected(Error::not_an_agent_in_space);
+        const detail::ConversationRecord& conv = conversations_[*c];
+        if (conv.ended) return tl::unexpected(Error::conversation_ended);
+        if (conv.offered_to != *a) return tl::unexpected(Error::no_offer);
+        return Target{*c, *a};
+    }
+
+    /// Fields: conversation, agent, space, to_agent; then R27's list order.
+    [[nodiscard]] Result<TransferTarget> transfer_target(ConversationId id, AgentId agent_id, SpaceId target,
+                                                         std::optional<AgentId> to_agent) const {
+        auto c = find_conversation(id);
+        if (!c) return tl::unexpected(c.error());
+        auto a = agent_index(agent_id);
+        if (!a) return tl::unexpected(a.error());
+        auto s = space_index(target);
+        if (!s) return tl::unexpected(s.error());
+        AgentIx to;
+        if (to_agent) {
+            auto t = agent_index(*to_agent);
+            if (!t) return tl::unexpected(t.error());
+            to = *t;
+        }
+        if (c->none()) return tl::unexpected(Error::work_item_closed);
+        if (!acts_in(*a, *c) || (to.some() && !roster_.has_role(to, *s)))
+            return tl::unexpected(Error::not_an_agent_in_space);
+        if (!spaces_[s->value].chat_enabled) return tl::unexpected(Error::chat_disabled);
+        const detail::ConversationRecord& conv = conversations_[*c];
+        if (conv.ended) return tl::unexpected(Error::conversation_ended);
+        if (conv.assignee != *a) return tl::unexpected(Error::not_assignee);
+        return TransferTarget{*c, *s, to};
+    }
+
+    // ---- Spaces and the site ----
+
+    SpaceId add_space_record(const SpaceSettings& settings) {
+        SpaceRecord space;
+        const SpaceTimings& t = settings.timings;
+        space.timings = t;
+        const auto list = [&](std::optional<duration> length) { return length ? timers_.acquire(*length) : no_list; };
+        space.lists = {list(t.offer_timeout),          list(t.accept_window),   list(t.skills_relax_after),
+                       list(t.inactivity_warning),     list(t.inactivity_grace), list(t.assignee_response_timeout),
+                       list(t.wrap_up_timeout),        list(t.max_duration)};
+        space.fallback = settings.fallback_message;
+        space.strategy = settings.strategy;
+        space.no_agent_action = settings.no_agent_action;
+        space.chat_enabled = settings.is_new && chat_eligible(plan_);
+        spaces_.push_back(std::move(space));
+        roster_.add_space();
+        waiting_.add_space();
+        return space_handle(SpaceIx{static_cast<std::uint32_t>(spaces_.size() - 1)});
+    }
+
+    void set_return_after(duration length) {
+        if (return_list_ != no_list) timers_.release_return(return_list_);
+        return_after_ = length;
+        return_list_ = timers_.acquire_return(length);
+    }
+
+    [[nodiscard]] std::optional<std::string_view> resolution_named(std::string_view name) const {
+        for (const std::string& known : workflow_.resolutions)
+            if (known == name) return std::string_view{known};
+        return std::nullopt;
+    }
+
+    // ---- Eligibility (R8, R28, R30, R31) ----
+
+    [[nodiscard]] AgentView view(AgentIx a) const {
+        const detail::AgentLoad& l = ledger_.load(a);
+        const std::int64_t last = roster_.agent(a).last_offer_us;
+        return AgentView{l.assigned, l.pending, l.limit, last, last != detail::never_offered};
+    }
+    [[nodiscard]] std::int64_t key_of(AgentIx a, SpaceIx s) const { return P::key(spaces_[s.value].strategy, view(a)); }
+
+    /// Puts the membership in or out of its ring as R8 and R31 say; re-keys it when asked.
+    void refresh(MemberIx m, bool rekey) {
+        const detail::Membership& x = roster_[m];
+        const bool eligible = x.role && x.available && ledger_.has_room(x.agent, m);
+        if (eligible && !x.in_ring) {
+            roster_.enter_ring(m, key_of(x.agent, x.space));
+            waiting_.agent_arrived(x.space, roster_.agent(x.agent).skills, skills_);
+        } else if (!eligible && x.in_ring) {
+            roster_.leave_ring(m);
+        } else if (eligible && rekey) {
+            roster_.rekey(m, key_of(x.agent, x.space));
+        }
+    }
+
+    /// After a change of the agent's load or last offer: each space where it is available.
+    void agent_changed(AgentIx a, Change change) {
+        roster_.for_each_active(a, [&](MemberIx m) {
+            const Strategy s = spaces_[roster_[m].space.value].strategy;
+            const bool rekey = (change != Change::last_offer && P::reads_load(s)) ||
+                               (change != Change::load && P::reads_last_offer(s));
+            refresh(m, rekey);
+        });
+    }
+
+    /// The pair's membership (made without the role if missing), with its slots.
+    MemberIx ensure_member(AgentIx a, SpaceIx s) {
+        const MemberIx m = roster_.ensure(a, s);
+        (void)ledger_.slots(m);  // grows the ledger's table with the roster's
+        return m;
+    }
+
+    /// A membership that holds nothing (no role, no slots, no limit) is forgotten (R38).
+    void drop_if_empty(MemberIx m) {
+        const detail::Membership& x = roster_[m];
+        if (x.role || x.available || x.in_ring || x.return_record != detail::nil) return;
+        if (!ledger_.slots(m).empty()) return;
+        roster_.drop(m);
+    }
+
+    // ---- Availability (R5–R7, R13, R14, R33, R34) ----
+
+    void make_available(MemberIx m, AvailabilityReason why) {
+        detail::Membership& x = roster_[m];
+        x.return_record = detail::nil;  // R34: its availability changed in between
+        roster_.set_available(m, true);
+        emit(events::AvailabilityChanged{instant_, agent_handle(x.agent), space_handle(x.space), true, why});
+        refresh(m, true);
+    }
+
+    /// R14: the agent turns unavailable in these spaces (given in space order), each
+    /// followed by the withdrawal of its offers there, oldest first. All spaces leave the
+    /// rings first, so the withdrawals cost O(1) each, not O(spaces) (R38).
+    void go_unavailable(AgentIx a, std::span<const MemberIx> members, AvailabilityReason why, WithdrawReason withdraw) {
+        for (MemberIx m : members) {
+            roster_[m].return_record = detail::nil;
+            roster_.set_available(m, false);
+            refresh(m, false);
+        }
+        for (MemberIx m : members) {
+            emit(events::AvailabilityChanged{instant_, agent_handle(a), space_handle(roster_[m].space), false, why});
+            while (ledger_.slots(m).offers_head.some()) withdraw_offer(ledger_.slots(m).offers_head, withdraw);
+        }
+    }
+
+    /// R13, R33: unavailable where it is available (or in `space` only, by the site's
+    /// scope); R34: back that long after, unless that changes first.
+    void missed(AgentIx a, SpaceIx space, AvailabilityReason why) {
+        std::vector<MemberIx>& members = changing_;
+        members.clear();
+        if (missed_offer_scope_ == MissedOfferScope::offer_space) {
+            const MemberIx m = roster_.find(a, space);
+            if (m.some() && roster_[m].role && roster_[m].available) members.push_back(m);
+        } else {
+            for (MemberIx m : roster_.agent(a).members)
+                if (roster_[m].role && roster_[m].available) members.push_back(m);
+        }
+        go_unavailable(a, members, why, WithdrawReason::agent_unavailable);
+        if (return_after_ && !members.empty()) schedule_return(a, members);
+    }
+
+    void schedule_return(AgentIx a, const std::vector<MemberIx>& members) {
+        std::uint32_t r;
+        if (!free_returns_.empty()) {
+            r = free_returns_.back();
+            free_returns_.pop_back();
+        } else {
+            r = static_cast<std::uint32_t>(returns_.size());
+            returns_.emplace_back();
+            timers_.grow_returns(returns_.size());
+        }
+        for (MemberIx m : members) roster_[m].return_record = r;
+        returns_[r].agent = a;
+        returns_[r].members.assign(members.begin(), members.end());  // keeps its capacity when reused
+        timers_.schedule_return(r, return_list_, instant_);
+    }
+
+    /// R34: back in each space the miss changed that nothing changed since, in space order.
+    void fire_return(std::uint32_t r) {
+        ReturnRecord& record = returns_[r];
+        for (MemberIx m : record.members) {
+            if (roster_[m].return_record != r) continue;
+            make_available(m, AvailabilityReason::auto_return);
+        }
+        record.members.clear();
+        free_returns_.push_back(r);
+    }
+
+    // ---- Offers (R8, R9, R11–R14, R28, R39) ----
+
+    /// The conversation's next agent: its preferred one (R32, R39) if eligible for it,
+    /// else the space's strategy's choice (R28). Second: whether the strategy chose.
+    [[nodiscard]] std::optional<std::pair<AgentIx, bool>> pick_agent(ConvIx c) {
+        const detail::ConversationRecord& conv = conversations_[c];
+        if (conv.preferred.some() && eligible_for(conv.preferred, c)) return std::pair{conv.preferred, false};
+        if (auto choice = roster_.choose(conv.space, conv.skills, skills_)) return std::pair{choice->agent, true};
+        return std::nullopt;
+    }
+
+    [[nodiscard]] bool eligible_for(AgentIx a, ConvIx c) const {
+        const detail::ConversationRecord& conv = conversations_[c];
+        const MemberIx m = roster_.find(a, conv.space);
+        return m.some() && roster_[m].in_ring && skills_.covers(roster_.agent(a).skills, conv.skills);
+    }
+
+    void offer(ConvIx c, AgentIx a, bool chosen_by_strategy) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const SpaceRecord& space = spaces_[conv.space.value];
+        const MemberIx m = roster_.find(a, conv.space);
+        CHATROUTE_ASSERT(m.some() && !conv.queued && conv.offered_to.none(), "offer of an unroutable conversation");
+        transition(c, Trigger::offer);
+        ledger_.add_offer(conversations_, c, a, m);
+        if (chosen_by_strategy) roster_.move_cursor_past(m);
+        roster_.agent(a).last_offer_us = instant_.time_since_epoch().count();
+        timers_.schedule(c, detail::TimerSlot::answer, space.list(TimerKind::offer_timeout), instant_);
+        emit(events::Offered{instant_, conversation_handle(c), agent_handle(a), space_handle(conv.space),
+                             instant_ + space.timings.offer_timeout});
+        agent_changed(a, Change::both);
+    }
+
+    /// Takes the offer from its agent; its slot is freed (or kept as assigned, R11). No event.
+    AgentIx remove_offer(ConvIx c, bool keep_slot) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const AgentIx a = conv.offered_to;
+        ledger_.remove_offer(conversations_, c, roster_.find(a, conv.space), keep_slot);
+        timers_.cancel(c, detail::TimerSlot::answer);
+        if (!keep_slot) agent_changed(a, Change::load);
+        return a;
+    }
+
+    void withdraw_offer(ConvIx c, WithdrawReason why) {
+        transition(c, Trigger::withdraw);
+        const AgentIx a = remove_offer(c, false);
+        emit(events::OfferWithdrawn{instant_, conversation_handle(c), agent_handle(a), why});
+        if (why != WithdrawReason::conversation_ended) enqueue(c);
+    }
+
+    void accept_offer(ConvIx c, AgentIx a) {
+        detail::ConversationRecord& conv = conversations_[c];
+        remove_offer(c, true);
+        timers_.cancel(c, detail::TimerSlot::relax);  // R30: an accept cancels it
+        conv.assignee = a;
+        const ConversationId id = conversation_handle(c);
+        emit(events::Accepted{instant_, id, agent_handle(a)});
+        transition(c, Trigger::accept);
+        if (conv.share_transcript) emit(events::TranscriptShared{instant_, id, agent_handle(a)});
+        restart_inactivity(c);
+    }
+
+    /// R12, R28: the strategy's next agent other than the decliner, else the decliner.
+    void decline_offer(ConvIx c, AgentIx decliner) {
+        detail::ConversationRecord& conv = conversations_[c];
+        remove_offer(c, false);
+        emit(events::OfferDeclined{instant_, conversation_handle(c), agent_handle(decliner)});
+        transition(c, Trigger::decline);
+        const MemberIx own = roster_.find(decliner, conv.space);
+        const bool own_eligible = eligible_for(decliner, c);
+        auto other = roster_.choose(conv.space, conv.skills, skills_, own_eligible ? own : MemberIx{},
+                                    key_of(decliner, conv.space));
+        if (other)
+            offer(c, other->agent, true);
+        else if (own_eligible)
+            offer(c, decliner, true);
+        else
+            enqueue(c);
+    }
+
+    // ---- Waiting and routing (R10, R29) ----
+
+    void enqueue(ConvIx c) {
+        detail::ConversationRecord& conv = conversations_[c];
+        CHATROUTE_ASSERT(!conv.queued && conv.offered_to.none(), "enqueue of a queued or offered conversation");
+        conv.queued = true;
+        waiting_.enqueue(conv.space, conv.skills, conv.wait_key(), conv.start_us, c);
+    }
+
+    void dequeue(ConvIx c) {
+        detail::ConversationRecord& conv = conversations_[c];
+        if (!conv.queued) return;
+        conv.queued = false;
+        waiting_.dequeue(conv.space, conv.skills, conv.wait_key());
+    }
+
+    /// Offers waiting conversations, by priority then age across spaces, until none can be
+    /// offered. Only groups marked since the last routing can have become routable;
+    /// offering only takes eligibility away, so a group with nobody to offer to is done.
+    void route() {
+        const auto later = [](const detail::WaitingLine::Head& x, const detail::WaitingLine::Head& y) {
+            return x.key > y.key;
+        };
+        for (waiting_.take_dirty(heads_); !heads_.empty(); waiting_.take_dirty(heads_)) {
+            std::make_heap(heads_.begin(), heads_.end(), later);
+            while (!heads_.empty()) {
+                std::pop_heap(heads_.begin(), heads_.end(), later);
+                const detail::WaitingLine::Head head = heads_.back();
+                heads_.pop_back();
+                const auto pick = pick_agent(head.conversation);
+                if (!pick) continue;
+                dequeue(head.conversation);
+                offer(head.conversation, pick->first, pick->second);
+                if (auto next = waiting_.head(head.space, head.skills)) {
+                    heads_.push_back(*next);
+                    std::push_heap(heads_.begin(), heads_.end(), later);
+                }
+            }
+        }
+    }
+
+    // ---- Lifecycle (lifecycle.hpp's table) ----
+
+    /// Moves the work item as the table says; a pair the table lacks stops the engine.
+    void transition(ConvIx c, Trigger trigger) {
+        detail::ConversationRecord& conv = conversations_[c];
         const std::optional<Status> to = next_status(conv.status, trigger);
-        assert(to.has_value());
+        CHATROUTE_ASSERT(to.has_value(), "a transition the lifecycle table does not have");
         const Status from = conv.status;
+        if (*to == from) return;
         conv.status = *to;
         emit(events::StatusChanged{instant_, conversation_handle(c), from, *to});
     }
 
-    /// R20: before acceptance straight to closed, unanswered; after it, to wrapping_up.
-    void end_conversation(std::uint32_t c, EndReason reason, bool fallback = false) {
-        detail::ConversationState& conv = conversations_[c];
+    ConversationId start(SpaceIx s, AgentIx preferred, const StartOptions& options) {
+        const ConvIx c = conversations_.allocate();
+        if (conversations_.slots() * detail::timer_slots > timer_nodes_) {
+            timer_nodes_ = conversations_.slots() * detail::timer_slots;
+            timers_.grow_conversations(conversations_.slots());
+        }
+        detail::ConversationRecord& conv = conversations_[c];
+        conv.start_us = instant_.time_since_epoch().count();
+        conv.space = s;
+        conv.status = Status::waiting_for_agent;
+        conv.share_transcript = options.handoff;
+        conv.priority = static_cast<std::uint16_t>(options.priority);
+        conv.skills = skills_.acquire(options.skills);
         const ConversationId id = conversation_handle(c);
-        timers_.cancel(detail::timer_node(c, detail::TimerSlot::window));
-        timers_.cancel(detail::timer_node(c, detail::TimerSlot::limit));
+        const SpaceRecord& space = spaces_[s.value];
+        emit(events::ConversationStarted{instant_, id, space_handle(s), options.handoff});
+        if (space.no_agent_action == NoAgentAction::fallback && roster_.available_count(s) == 0) {
+            end_conversation(c, EndReason::no_agent, true);  // R35
+            return id;
+        }
+        timers_.schedule(c, detail::TimerSlot::window, space.list(TimerKind::accept_window), instant_);
+        timers_.schedule(c, detail::TimerSlot::limit, space.list(TimerKind::max_duration), instant_);
+        schedule_relax(c);
+        prefer(c, preferred);
+        enqueue(c);
+        return id;
+    }
+
+    void prefer(ConvIx c, AgentIx a) {
+        if (a.none()) return;
+        conversations_[c].preferred = a;
+        preferring_.push_back(c);
+    }
+
+    /// R30: where the space relaxes skills and the conversation still requires some.
+    void schedule_relax(ConvIx c) {
+        const detail::ConversationRecord& conv = conversations_[c];
+        const ListId relax = spaces_[conv.space.value].list(TimerKind::skills_relax);
+        if (relax != no_list && conv.skills != detail::no_skills)
+            timers_.schedule(c, detail::TimerSlot::relax, relax, instant_);
+    }
+
+    /// R17: a message while active starts the 20 minutes again.
+    void restart_inactivity(ConvIx c) {
+        detail::ConversationRecord& conv = conversations_[c];
+        timers_.cancel(c, detail::TimerSlot::window);
+        conv.warned = false;
+        timers_.schedule(c, detail::TimerSlot::window, spaces_[conv.space.value].list(TimerKind::inactivity_warning),
+                         instant_);
+    }
+
+    /// R32, R33: back to waiting in `target`, keeping age, priority and skills.
+    void transfer_conversation(ConvIx c, TransferReason why, SpaceIx target, AgentIx to) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const AgentIx a = conv.assignee;
+        const MemberIx m = roster_.find(a, conv.space);
+        const ConversationId id = conversation_handle(c);
+        emit(events::Transferred{instant_, id, agent_handle(a), space_handle(target), why});
+        transition(c, Trigger::transfer);
+        emit(events::SlotReleased{instant_, id, agent_handle(a)});
+        ledger_.release_assigned(a, m);
+        conv.assignee = AgentIx{};
+        timers_.cancel(c, detail::TimerSlot::window);
+        timers_.cancel(c, detail::TimerSlot::answer);
+        conv.warned = conv.awaiting_reply = false;
+        conv.space = target;
+        conv.share_transcript = true;
+        timers_.schedule(c, detail::TimerSlot::window, spaces_[target.value].list(TimerKind::accept_window), instant_);
+        schedule_relax(c);
+        prefer(c, to);
+        enqueue(c);
+        agent_changed(a, Change::load);
+        drop_if_empty(m);
+    }
+
+    /// R20: before acceptance straight to closed, unanswered; after it, to wrapping_up.
+    void end_conversation(ConvIx c, EndReason reason, bool fallback = false) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const ConversationId id = conversation_handle(c);
+        for (auto slot : {detail::TimerSlot::window, detail::TimerSlot::limit, detail::TimerSlot::answer,
+                          detail::TimerSlot::relax})
+            timers_.cancel(c, slot);
+        conv.awaiting_reply = false;
         if (conv.status == Status::active) {
             conv.ended = true;
             emit(events::ConversationEnded{instant_, id, reason});
-            move_status(c, Trigger::end);
+            transition(c, Trigger::end);
+            const ListId wrap_up = spaces_[conv.space.value].list(TimerKind::wrap_up_timeout);
+            if (wrap_up != no_list) timers_.schedule(c, detail::TimerSlot::window, wrap_up, instant_);  // R36
             return;
         }
-        assert(conv.status == Status::waiting_for_agent);
-        if (conv.offered_to != detail::nil) withdraw_offer(c, WithdrawReason::conversation_ended);
-        dequeue_waiting(c);
-        if (fallback) emit(events::FallbackMessage{instant_, id, spaces_[conv.space].fallback_message});
+        if (conv.offered_to.some()) withdraw_offer(c, WithdrawReason::conversation_ended);
+        dequeue(c);
+        if (fallback) emit(events::FallbackMessage{instant_, id, spaces_[conv.space.value].fallback});
         conv.ended = true;
         emit(events::ConversationEnded{instant_, id, reason});
-        emit(events::Resolved{instant_, id, unanswered_});
-        move_status(c, Trigger::end);
+        emit(events::Resolved{instant_, id, workflow_.unanswered_resolution});
+        transition(c, Trigger::end);
         release_conversation(c);
     }
 
-    std::uint32_t allocate_conversation() {
-        std::uint32_t c;
-        if (!free_conversations_.empty()) {
-            c = free_conversations_.back();
-            free_conversations_.pop_back();
-        } else {
-            c = static_cast<std::uint32_t>(conversations_.size());
-            conversations_.emplace_back();
-            timers_.resize(conversations_.size() * detail::timer_slots);
-        }
-        const std::uint32_t generation = conversations_[c].generation;
-        conversations_[c] = detail::ConversationState{};
-        conversations_[c].generation = generation;
-        conversations_[c].live = true;
-        ++live_conversations_;
-        return c;
+    /// R22, R36: closed, and the assignee's slot given back.
+    void resolve_item(ConvIx c, std::string_view resolution) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const AgentIx a = conv.assignee;
+        const MemberIx m = roster_.find(a, conv.space);
+        const ConversationId id = conversation_handle(c);
+        emit(events::Resolved{instant_, id, resolution});
+        transition(c, Trigger::resolve);
+        emit(events::SlotReleased{instant_, id, agent_handle(a)});
+        ledger_.release_assigned(a, m);
+        release_conversation(c);
+        agent_changed(a, Change::load);
+        drop_if_empty(m);
     }
 
     /// A closed work item is final (R23): its slot is reused; its old handle reads as closed.
-    void release_conversation(std::uint32_t c) {
-        detail::ConversationState& conv = conversations_[c];
-        assert(conv.status == Status::closed && conv.offered_to == detail::nil);
-        for (std::uint32_t slot = 0; slot < detail::timer_slots; ++slot)
-            timers_.cancel(c * detail::timer_slots + slot);
-        conv.live = false;
-        conv.generation = (conv.generation + 1) & 0xFF'FFFFU;
-        free_conversations_.push_back(c);
-        --live_conversations_;
+    void release_conversation(ConvIx c) {
+        detail::ConversationRecord& conv = conversations_[c];
+        timers_.cancel_all(c);
+        skills_.release(conv.skills);
+        conv.skills = detail::no_skills;
+        conversations_.release(c);
     }
 
-    // ---- Deadlines (R13, R15, R17, R18, R25) ----
+    // ---- Deadlines (R13, R15, R17, R18, R25, R30, R33, R34, R36) ----
 
-    Result<std::size_t> catch_up() {
+    std::size_t catch_up() {
         time_point now = clock_.now();
         if (now < last_now_) now = last_now_;  // R26: a clock that goes back is clamped
         last_now_ = now;
         std::size_t fired = 0;
         while (auto due = timers_.next()) {
             if (due->deadline > now) break;
-            timers_.cancel(due->node);
             instant_ = due->deadline;  // R25: effects happen at the deadline's own instant
-            fire(due->node / detail::timer_slots, static_cast<detail::TimerSlot>(due->node % detail::timer_slots));
+            fire(*due);
             route();
             ++fired;
         }
@@ -830,76 +1157,119 @@ private:
         return fired;
     }
 
-    void fire(std::uint32_t c, detail::TimerSlot slot) {
-        detail::ConversationState& conv = conversations_[c];
-        switch (slot) {
-            case detail::TimerSlot::offer: return offer_timed_out(c);
-            case detail::TimerSlot::limit: return end_conversation(c, EndReason::max_duration);
-            case detail::TimerSlot::window:
-                if (conv.status == Status::waiting_for_agent) return end_conversation(c, EndReason::no_agent, true);
-                if (conv.warned) return end_conversation(c, EndReason::inactivity);
-                conv.warned = true;
-                emit(events::InactivityWarning{instant_, conversation_handle(c)});
-                timers_.schedule(detail::timer_node(c, slot), spaces_[conv.space].timers.inactivity_grace, instant_);
-                return;
+    void fire(const detail::ConversationTimers::Due& due) {
+        if (due.is_return) {
+            timers_.cancel_return(due.record);
+            fire_return(due.record);
+            return;
         }
+        const ConvIx c = due.conversation;
+        const detail::ConversationRecord& conv = conversations_[c];
+        timers_.cancel(c, due.slot);
+        const TimerKind kind = detail::kind_of(due.slot, conv.status, conv.warned);
+        const auto rule = timer_rule(kind, conv.status);
+        CHATROUTE_ASSERT(rule.has_value(), "a deadline fired in a status where it cannot run");
+        (this->*timer_actions[static_cast<std::size_t>(kind)])(c);
     }
 
     /// R13: the agent missed the offer; it becomes unavailable and the conversation waits again.
-    void offer_timed_out(std::uint32_t c) {
-        const std::uint32_t space = conversations_[c].space;
-        const std::uint32_t agent = remove_offer(c);  // its timer has fired already
-        emit(events::OfferTimedOut{instant_, conversation_handle(c), agent_handle(agent)});
-        if (missed_offer_scope_ == MissedOfferScope::offer_space) {
-            make_unavailable(agent, space, AvailabilityReason::offer_timeout, WithdrawReason::agent_unavailable);
-        } else {
-            for_each_role(agent, [&](const detail::Membership& m) {
-                if (m.available)
-                    make_unavailable(agent, m.space, AvailabilityReason::offer_timeout, WithdrawReason::agent_unavailable);
+    void on_offer_timeout(ConvIx c) {
+        const SpaceIx space = conversations_[c].space;
+        const AgentIx a = remove_offer(c, false);
+        emit(events::OfferTimedOut{instant_, conversation_handle(c), agent_handle(a)});
+        transition(c, Trigger::offer_timeout);
+        missed(a, space, AvailabilityReason::offer_timeout);
+        enqueue(c);
+    }
+    void on_accept_window(ConvIx c) { end_conversation(c, EndReason::no_agent, true); }
+    void on_max_duration(ConvIx c) { end_conversation(c, EndReason::max_duration); }
+    void on_grace(ConvIx c) { end_conversation(c, EndReason::inactivity); }
+    void on_wrap_up(ConvIx c) { resolve_item(c, workflow_.wrap_up()); }
+
+    /// R30: requirements dropped for good; it may now go to anyone in its space.
+    void on_relax(ConvIx c) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const bool queued = conv.queued;
+        if (queued) dequeue(c);
+        skills_.release(conv.skills);
+        conv.skills = detail::no_skills;
+        if (queued) enqueue(c);
+        emit(events::SkillsRelaxed{instant_, conversation_handle(c)});
+        transition(c, Trigger::relax);
+    }
+
+    void on_warning(ConvIx c) {
+        detail::ConversationRecord& conv = conversations_[c];
+        conv.warned = true;
+        emit(events::InactivityWarning{instant_, conversation_handle(c)});
+        transition(c, Trigger::warn);
+        timers_.schedule(c, detail::TimerSlot::window, spaces_[conv.space.value].list(TimerKind::inactivity_grace),
+                         instant_);
+    }
+
+    /// R33: requeued in its own space; the assignee is away as after a missed offer.
+    void on_unresponsive(ConvIx c) {
+        const AgentIx a = conversations_[c].assignee;
+        const SpaceIx space = conversations_[c].space;
+        transfer_conversation(c, TransferReason::assignee_unresponsive, space, AgentIx{});
+        missed(a, space, AvailabilityReason::assignee_unresponsive);
+    }
+
+    /// What each deadline does when it fires, by TimerKind (lifecycle.hpp's timer_rules).
+    using TimerAction = void (Engine::*)(ConvIx);
+    static constexpr std::array<TimerAction, timer_kind_count> timer_actions{
+        &Engine::on_offer_timeout, &Engine::on_accept_window, &Engine::on_relax,    &Engine::on_warning,
+        &Engine::on_grace,         &Engine::on_unresponsive,  &Engine::on_wrap_up, &Engine::on_max_duration};
+
+    // ---- Talking (R16, R17, R21, R33) ----
+
+    template <class E>
+    Result<> customer_says(ConversationId id, Audience audience, MessageRef ref) {
+        return command(
+            [&]() -> Result<ConvIx> {
+                auto c = live_conversation(id);
+                if (c && conversations_[*c].ended) return tl::unexpected(Error::conversation_ended);
+                return c;
+            },
+            [&](ConvIx c) {
+                emit(E{instant_, id, Party::customer, audience, AgentId{}, ref});
+                detail::ConversationRecord& conv = conversations_[c];
+                if (!std::is_same_v<E, events::Message> || conv.status != Status::active) return;
+                restart_inactivity(c);
+                const ListId response = spaces_[conv.space.value].list(TimerKind::assignee_response_timeout);
+                if (response != no_list && !conv.awaiting_reply) {  // R33: the first unanswered message
+                    conv.awaiting_reply = true;
+                    timers_.schedule(c, detail::TimerSlot::answer, response, instant_);
+                }
             });
-        }
-        enqueue_waiting(c);
     }
 
-    // ---- Workflow (R24) ----
-
-    /// Names live in a pool that only grows, so events may keep views of them.
-    std::string_view intern(std::string_view text) {
-        for (const std::string& known : strings_)
-            if (known == text) return known;
-        return strings_.emplace_back(text);
-    }
-
-    void set_workflow(Workflow workflow) {
-        resolutions_.clear();
-        for (const std::string& name : workflow.resolutions) resolutions_.push_back(intern(name));
-        unanswered_ = intern(workflow.unanswered_resolution);
-        workflow_ = std::move(workflow);
+    template <class E>
+    Result<> agent_says(ConversationId id, AgentId agent_id, Audience audience, MessageRef ref) {
+        return command([&] { return assignee_target(id, agent_id); },
+                       [&](Target t) {
+                           emit(E{instant_, id, Party::agent, audience, agent_id, ref});
+                           detail::ConversationRecord& conv = conversations_[t.c];
+                           if (!std::is_same_v<E, events::Message> || conv.status != Status::active) return;
+                           restart_inactivity(t.c);
+                           conv.awaiting_reply = false;  // R33: answered
+                           timers_.cancel(t.c, detail::TimerSlot::answer);
+                       });
     }
 
     // ---- Query helpers ----
 
-    Result<std::optional<AgentId>> conversation_agent(ConversationId id,
-                                                      std::uint32_t detail::ConversationState::*field) const {
-        auto c = find_conversation(id);
-        if (!c) return tl::unexpected(c.error());
-        // Built engaged, then emptied: the payload is never uninitialized, which keeps
-        // GCC's -Wmaybe-uninitialized quiet in hosts that copy the result at -O2.
-        std::optional<AgentId> agent{AgentId{}};
-        if (*c == detail::nil || conversations_[*c].*field == detail::nil)
-            agent.reset();
-        else
-            agent = agent_handle(conversations_[*c].*field);
-        return agent;
-    }
-
-    Result<bool> membership_flag(AgentId agent_id, SpaceId space_id, bool detail::Membership::*flag) const {
-        auto agent = agent_index(agent_id);
-        if (!agent) return tl::unexpected(agent.error());
-        auto space = space_index(space_id);
-        if (!space) return tl::unexpected(space.error());
-        const detail::Membership* m = agents_[*agent].membership(*space);
-        return m != nullptr && m->*flag;
+    Result<std::optional<AgentId>> conversation_agent(ConversationId id, AgentIx detail::ConversationRecord::*field) const {
+        return find_conversation(id).map([&](ConvIx c) {
+            // Built engaged, then emptied: the payload is never uninitialized, which keeps
+            // GCC's -Wmaybe-uninitialized quiet in hosts that copy the result at -O2.
+            std::optional<AgentId> agent{AgentId{}};
+            if (c.none() || (conversations_[c].*field).none())
+                agent.reset();
+            else
+                agent = agent_handle(conversations_[c].*field);
+            return agent;
+        });
     }
 
     template <class E>
@@ -909,33 +1279,40 @@ private:
 
     C clock_;
     S sink_;
-    std::uint32_t tag_;
+    std::uint32_t site_ = 0;
+    bool busy_ = false;
+    std::size_t fired_ = 0;
 
     Plan plan_ = Plan::premium;
     std::uint32_t default_limit_ = 3;
     MissedOfferScope missed_offer_scope_ = MissedOfferScope::all_spaces;
-    Workflow workflow_;
-    std::deque<std::string> strings_;
-    std::vector<std::string_view> resolutions_;
-    std::string_view unanswered_;
+    std::optional<duration> return_after_{};
+    ListId return_list_ = no_list;
+    Workflow workflow_{};
 
-    std::vector<detail::AgentState> agents_;
-    std::vector<detail::SpaceState> spaces_;
-    std::vector<detail::ConversationState> conversations_;
-    std::vector<std::uint32_t> free_conversations_;
-    std::size_t live_conversations_ = 0;
-    std::uint64_t next_start_sequence_ = 0;
-    detail::TimerQueue timers_;
+    std::vector<SpaceRecord> spaces_;
+    detail::SkillSets skills_;
+    detail::Roster roster_;
+    detail::SlotLedger ledger_;
+    detail::ConversationTable conversations_;
+    detail::WaitingLine waiting_;
+    detail::ConversationTimers timers_;
+    std::size_t timer_nodes_ = 0;
+    std::vector<ReturnRecord> returns_;
+    std::vector<std::uint32_t> free_returns_;
 
     time_point last_now_{};
     time_point instant_{};  ///< the instant events carry: now, or a firing deadline's own
 
-    std::vector<std::uint32_t> dirty_spaces_;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> candidates_;
+    std::vector<detail::WaitingLine::Head> heads_;  ///< routing's candidates (reused)
+    std::vector<MemberIx> changing_;                ///< set_availability "*" (reused)
+    std::vector<ConvIx> preferring_;                ///< conversations with a one-shot preferred agent
 };
 
 template <class C, class S>
 Engine(C&&, S&&) -> Engine<C, S>;
+template <class C, class S>
+Engine(C&&, S&&, EngineOptions) -> Engine<C, S>;
 
 }  // namespace chatroute
 

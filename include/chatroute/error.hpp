@@ -2,8 +2,6 @@
 /// \file
 /// Errors are values: one enum, one message table, an fmt formatter (R27).
 
-#include <chatroute/detail/named_enum.hpp>
-
 #include <tl/expected.hpp>
 
 #include <array>
@@ -28,6 +26,9 @@ enum class Error : std::uint8_t {
     not_assignee,
     conversation_active,
     unknown_resolution,
+    /// Not in SPEC's list: a command called from inside the event sink (never from a
+    /// scenario). Refused so that a command never runs in the middle of another.
+    reentrant_call,
 };
 
 template <class T = void>
@@ -38,7 +39,7 @@ struct ErrorText {
     std::string_view code;
     std::string_view message;
 };
-inline constexpr std::array<ErrorText, 14> error_texts{{
+inline constexpr std::array<ErrorText, 15> error_texts{{
     {"invalid_argument", "a value is out of range or not among the allowed words"},
     {"unknown_space", "no such space"},
     {"unknown_agent", "no such agent"},
@@ -53,6 +54,7 @@ inline constexpr std::array<ErrorText, 14> error_texts{{
     {"not_assignee", "only the conversation's assignee may do this"},
     {"conversation_active", "the conversation is still active; end it first"},
     {"unknown_resolution", "no such resolution in the workflow"},
+    {"reentrant_call", "a command was called from inside the event sink; call it after the sink returns"},
 }};
 }  // namespace detail
 

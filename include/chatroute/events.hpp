@@ -3,13 +3,14 @@
 /// What the engine tells the host: small value types, each with its instant and ids (§10).
 
 #include <chatroute/clock.hpp>
-#include <chatroute/detail/named_enum.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
 
 #include <array>
 #include <concepts>
 #include <cstdint>
+#include <deque>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -21,7 +22,8 @@ enum class Party : std::uint8_t { customer, agent };
 /// Who may see an event's content. `team` never reaches the customer.
 enum class Audience : std::uint8_t { conversation, agent, customer, team };
 
-enum class AvailabilityReason : std::uint8_t { agent, offer_timeout, role_revoked };
+enum class AvailabilityReason : std::uint8_t { agent, offer_timeout, role_revoked, auto_return, assignee_unresponsive };
+enum class TransferReason : std::uint8_t { agent, assignee_unresponsive };
 enum class WithdrawReason : std::uint8_t { agent_unavailable, role_revoked, conversation_ended };
 enum class EndReason : std::uint8_t { agent, customer, inactivity, max_duration, no_agent };
 
@@ -33,8 +35,12 @@ enum class EndReason : std::uint8_t { agent, customer, inactivity, max_duration,
     return names[static_cast<std::size_t>(audience)];
 }
 [[nodiscard]] constexpr std::string_view to_string(AvailabilityReason reason) {
-    constexpr std::array<std::string_view, 3> names{"agent", "offer_timeout", "role_revoked"};
+    constexpr std::array<std::string_view, 5> names{"agent", "offer_timeout", "role_revoked", "auto_return",
+                                                    "assignee_unresponsive"};
     return names[static_cast<std::size_t>(reason)];
+}
+[[nodiscard]] constexpr std::string_view to_string(TransferReason reason) {
+    return reason == TransferReason::agent ? "agent" : "assignee_unresponsive";
 }
 [[nodiscard]] constexpr std::string_view to_string(WithdrawReason reason) {
     constexpr std::array<std::string_view, 3> names{"agent_unavailable", "role_revoked",
@@ -185,7 +191,7 @@ struct ConversationEnded {
     template <class F> void fields(F&& f) const { f("conversation", conversation), f("reason", reason); }
 };
 
-/// `text` stays valid for the engine's lifetime.
+/// `text` is valid while the sink runs (RecordingSink keeps a copy).
 struct FallbackMessage {
     static constexpr std::string_view name = "fallback_message";
     time_point at;
@@ -194,7 +200,7 @@ struct FallbackMessage {
     template <class F> void fields(F&& f) const { f("conversation", conversation), f("text", text); }
 };
 
-/// `resolution` stays valid for the engine's lifetime, whatever the workflow becomes.
+/// `resolution` is valid while the sink runs (RecordingSink keeps a copy).
 struct Resolved {
     static constexpr std::string_view name = "resolved";
     time_point at;
@@ -211,6 +217,36 @@ struct WorkflowChanged {
     template <class F> void fields(F&&) const {}
 };
 
+/// R29: a conversation's priority changed (0..1000).
+struct PriorityChanged {
+    static constexpr std::string_view name = "priority_changed";
+    time_point at;
+    ConversationId conversation;
+    std::int64_t priority = 0;
+    template <class F> void fields(F&& f) const { f("conversation", conversation), f("priority", priority); }
+};
+
+/// R30: a conversation waited skills_relax_after and no longer requires skills.
+struct SkillsRelaxed {
+    static constexpr std::string_view name = "skills_relaxed";
+    time_point at;
+    ConversationId conversation;
+    template <class F> void fields(F&& f) const { f("conversation", conversation); }
+};
+
+/// R32, R33: an active conversation left its assignee and waits in `space`.
+struct Transferred {
+    static constexpr std::string_view name = "transferred";
+    time_point at;
+    ConversationId conversation;
+    AgentId agent;  ///< the assignee it leaves
+    SpaceId space;  ///< where it goes (its own space for a requeue)
+    TransferReason reason = TransferReason::agent;
+    template <class F> void fields(F&& f) const {
+        f("conversation", conversation), f("agent", agent), f("space", space), f("reason", reason);
+    }
+};
+
 }  // namespace events
 
 /// Every event, for hosts that store or queue them.
@@ -220,7 +256,8 @@ using Event = std::variant<events::ConversationStarted, events::AvailabilityChan
                            events::StatusChanged, events::Message, events::Typing, events::Note,
                            events::FollowUpCreated, events::InactivityWarning,
                            events::ConversationEnded, events::FallbackMessage, events::Resolved,
-                           events::SlotReleased, events::WorkflowChanged>;
+                           events::SlotReleased, events::WorkflowChanged, events::PriorityChanged,
+                           events::SkillsRelaxed, events::Transferred>;
 
 namespace detail {
 template <class S, class V>
@@ -235,11 +272,18 @@ struct accepts_all<S, std::variant<E...>> {
 template <class S>
 concept EventSink = detail::accepts_all<S, Event>::value;
 
-/// Keeps every event in order: for tests and for hosts that batch.
+/// Keeps every event in order: for tests and for hosts that batch. Texts (fallback
+/// messages, resolutions) are copied, so the events stay readable after the command.
 struct RecordingSink {
     std::vector<Event> events;
+    std::deque<std::string> texts;
     template <class E>
-    void operator()(const E& event) { events.emplace_back(event); }
+    void operator()(const E& event) {
+        E copy = event;
+        if constexpr (requires { copy.text; }) copy.text = texts.emplace_back(event.text);
+        if constexpr (requires { copy.resolution; }) copy.resolution = texts.emplace_back(event.resolution);
+        events.emplace_back(copy);
+    }
 };
 
 /// Drops every event: for benchmarks and for hosts that only query.

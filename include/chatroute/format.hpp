@@ -1,11 +1,17 @@
 #pragma once
 /// \file
 /// fmt formatters for handles, instants, events and the Event variant. Enums and errors
-/// format through their `to_string` (detail/named_enum.hpp).
+/// format through their `to_string` (detail/named_enum.hpp). The only public header that
+/// includes fmt: the type headers stay free of it (tests/layering_test.cpp keeps it so).
 
 #include <chatroute/clock.hpp>
+#include <chatroute/config.hpp>
+#include <chatroute/detail/named_enum.hpp>
+#include <chatroute/error.hpp>
 #include <chatroute/events.hpp>
 #include <chatroute/ids.hpp>
+#include <chatroute/lifecycle.hpp>
+#include <chatroute/snapshot.hpp>
 
 #include <fmt/format.h>
 
@@ -52,8 +58,13 @@ struct fmt::formatter<chatroute::detail::Handle<Tag>> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class FormatContext>
     auto format(chatroute::detail::Handle<Tag> handle, FormatContext& ctx) const {
+        // "#3", "#3/17" (a conversation: slot/serial), "#3/17@5" (of site 5): handles of two
+        // conversations that shared a slot, or of two sites, never read the same.
         if (!handle.valid()) return fmt::format_to(ctx.out(), "#none");
-        return fmt::format_to(ctx.out(), "#{}", handle.index);
+        auto out = fmt::format_to(ctx.out(), "#{}", handle.index);
+        if (handle.serial != 0) out = fmt::format_to(out, "/{}", handle.serial);
+        if (handle.site != 0) out = fmt::format_to(out, "@{}", handle.site);
+        return out;
     }
 };
 

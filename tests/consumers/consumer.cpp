@@ -16,7 +16,7 @@ int main() {
             .and_then([&] { return engine.set_availability(agent, space, true); })
             .and_then([&] { return engine.start_conversation(space); })
             .and_then([&](chatroute::ConversationId conversation) {
-                return engine.accept(agent, conversation)
+                return engine.accept(conversation, agent)
                     .and_then([&] { return engine.end_by_agent(conversation, agent); })
                     .and_then([&] { return engine.resolve(conversation, agent, "Done"); })
                     .and_then([&] { return engine.status(conversation); });

@@ -1,88 +1,117 @@
 #pragma once
-// Engine::check_invariants(): every invariant the engine keeps, checked the slow, plain
-// way (loops over everything). For tests and debug builds, never for a command's path.
+// Engine::check_invariants(): every invariant the engine keeps, recomputed the slow way
+// from the conversation records, for tests and the debug presets (checked after every
+// command there) and for restore().
 
 #include <chatroute/engine.hpp>
 
 #include <fmt/format.h>
 
-#include <optional>
+#include <map>
 #include <string>
-#include <vector>
+#include <utility>
 
 namespace chatroute {
 
-template <class C, class S>
-    requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>>
-std::optional<std::string> Engine<C, S>::check_invariants() const {
-    using detail::nil;
-    constexpr auto not_waiting = detail::IndexedHeap<std::uint64_t>::npos;
-    std::vector<std::uint32_t> pending(agents_.size(), 0);
-    std::vector<std::uint32_t> assigned(agents_.size(), 0);
-    std::size_t live = 0;
-    std::size_t timers = 0;
+#define CHATROUTE_ENGINE_TEMPLATE_INV                                                                     \
+    template <class C, class S, class P>                                                                  \
+        requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>> && RoutingPolicy<P>
 
-    for (std::uint32_t c = 0; c < conversations_.size(); ++c) {
-        const detail::ConversationState& conv = conversations_[c];
+CHATROUTE_ENGINE_TEMPLATE_INV
+std::optional<std::string> Engine<C, S, P>::check_invariants() const {
+    using detail::TimerSlot;
+    std::vector<detail::AgentLoad> loads(roster_.agent_count());
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> counts;  // (agent, space) → R31 count
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> offers;  // (agent, space) → pending offers
+    std::vector<std::vector<std::uint32_t>> queued(spaces_.size());
+    std::vector<std::size_t> waiting(spaces_.size(), 0);
+    for (std::uint32_t i = 0; i < conversations_.slots(); ++i) {
+        const ConvIx c{i};
+        const detail::ConversationRecord& conv = conversations_[c];
         if (!conv.live) continue;
-        ++live;
-        const auto scheduled = [&](detail::TimerSlot slot) { return timers_.scheduled(detail::timer_node(c, slot)); };
-        const bool offer_timer = scheduled(detail::TimerSlot::offer);
-        const bool window_timer = scheduled(detail::TimerSlot::window);
-        const bool limit_timer = scheduled(detail::TimerSlot::limit);
-        timers += offer_timer + window_timer + limit_timer;
-        const bool waiting = conv.waiting_position != not_waiting;
-        if (conv.status == Status::closed) return fmt::format("conversation {} is closed but live", c);
-        if (conv.offered_to != nil) {
-            ++pending[conv.offered_to];
-            const detail::Membership* m = agents_[conv.offered_to].membership(conv.space);
-            if (m == nullptr || !m->role || !m->available)
-                return fmt::format("conversation {} is offered to an agent who may not take it", c);
+        const auto broken = [&](std::string_view what) { return fmt::format("conversation {}: {}", i, what); };
+        if (conv.status == Status::closed) return broken("live but closed");
+        const bool waits = conv.status == Status::waiting_for_agent;
+        if (waits == conv.assignee.some()) return broken("assignee does not match its status");
+        if (!waits && conv.offered_to.some()) return broken("offer pending after acceptance");
+        if (waits && conv.ended) return broken("waiting but ended");
+        if (conv.queued != (waits && conv.offered_to.none())) return broken("waiting line membership is wrong");
+        if (conv.preferred.some()) return broken("a preferred agent outlived its command");
+        if (conv.offered_to.some()) {
+            ++loads[conv.offered_to.value].pending;
+            ++counts[{conv.offered_to.value, conv.space.value}];
+            ++offers[{conv.offered_to.value, conv.space.value}];
+            if (!timers_.scheduled(c, TimerSlot::answer)) return broken("offer without its timeout");
+            const MemberIx m = roster_.find(conv.offered_to, conv.space);
+            if (m.none() || !roster_[m].role || !roster_[m].available) return broken("offered to an absent agent");
         }
-        if (offer_timer != (conv.offered_to != nil)) return fmt::format("conversation {}: offer timer mismatch", c);
-        if (conv.status == Status::waiting_for_agent) {
-            if (waiting == (conv.offered_to != nil))
-                return fmt::format("waiting conversation {} must have exactly one of: an offer, a place in line", c);
-            if (!window_timer || !limit_timer) return fmt::format("waiting conversation {} lacks a timer", c);
-            if (waiting && spaces_[conv.space].waiting.entries()[conv.waiting_position].id != c)
-                return fmt::format("conversation {} is not where it thinks it is in line", c);
-        } else {
-            if (waiting || conv.offered_to != nil) return fmt::format("conversation {} was accepted yet is offered", c);
-            if (conv.assignee == nil) return fmt::format("conversation {} is {} with no assignee", c, conv.status);
-            ++assigned[conv.assignee];
-            const bool timed = conv.status == Status::active;
-            if (window_timer != timed || limit_timer != timed || conv.ended == timed)
-                return fmt::format("conversation {} ({}) has the wrong timers", c, conv.status);
+        if (conv.assignee.some()) {
+            ++loads[conv.assignee.value].assigned;
+            ++counts[{conv.assignee.value, conv.space.value}];
         }
+        if (conv.queued) ++waiting[conv.space.value], queued[conv.space.value].push_back(i);
+        const bool limit = timers_.scheduled(c, TimerSlot::limit);
+        if (limit == conv.ended) return broken("max duration timer does not match ended");
+        if (waits && !timers_.scheduled(c, TimerSlot::window)) return broken("waiting without its accept window");
+        if (conv.status == Status::active && !timers_.scheduled(c, TimerSlot::window))
+            return broken("active without its inactivity timer");
+        if (conv.status == Status::active && timers_.scheduled(c, TimerSlot::answer) != conv.awaiting_reply)
+            return broken("response timer does not match awaiting_reply");
+        if (!waits && timers_.scheduled(c, TimerSlot::relax)) return broken("relax timer after acceptance");
+        if (waits && conv.offered_to.none() && timers_.scheduled(c, TimerSlot::answer))
+            return broken("offer timeout without an offer");
     }
-    if (live != live_conversations_) return std::string{"live conversation count is off"};
-    if (timers != timers_.size()) return std::string{"a timer belongs to no live conversation"};
-
-    for (std::uint32_t a = 0; a < agents_.size(); ++a) {
-        const detail::AgentState& agent = agents_[a];
-        if (agent.pending != pending[a] || agent.assigned != assigned[a])
-            return fmt::format("agent {} counts {}+{} slots but holds {}+{}", a, agent.assigned, agent.pending,
-                               assigned[a], pending[a]);
-        std::uint32_t listed = 0;
-        for (std::uint32_t c = agent.offers_head; c != nil; c = conversations_[c].offer_next) ++listed;
-        if (listed != agent.pending) return fmt::format("agent {}'s offer list is off", a);
-        for (std::size_t i = 0; i < agent.memberships.size(); ++i) {
-            const detail::Membership& m = agent.memberships[i];
-            if (i > 0 && agent.memberships[i - 1].space >= m.space)
-                return fmt::format("agent {}'s memberships are out of order", a);
-            if (m.available && !m.role) return fmt::format("agent {} is available without the role", a);
-            if (m.role && spaces_[m.space].ring[m.ring_position] != a)
-                return fmt::format("agent {} is not in space {}'s ring where it should be", a, m.space);
-            const bool eligible = m.role && m.available && agent.has_free_slot();
-            if (m.role && spaces_[m.space].eligible.test(m.ring_position) != eligible)
-                return fmt::format("agent {}'s eligibility in space {} is stale", a, m.space);
-        }
-    }
-
-    // R10: no waiting conversation has an eligible agent in its space.
     for (std::uint32_t s = 0; s < spaces_.size(); ++s)
-        if (!spaces_[s].waiting.empty() && !spaces_[s].eligible.empty())
-            return fmt::format("space {} has a waiting conversation and an eligible agent (R10)", s);
+        if (waiting_.waiting(SpaceIx{s}) != waiting[s]) return fmt::format("space {}: waiting count is wrong", s);
+
+    std::vector<std::uint32_t> available(spaces_.size(), 0), eligible(spaces_.size(), 0);
+    for (std::uint32_t a = 0; a < roster_.agent_count(); ++a) {
+        const AgentIx agent{a};
+        const detail::AgentLoad& load = ledger_.load(agent);
+        if (load.assigned != loads[a].assigned || load.pending != loads[a].pending)
+            return fmt::format("agent {}: slots {}+{} but conversations say {}+{}", a, load.assigned, load.pending,
+                               loads[a].assigned, loads[a].pending);
+        SpaceIx previous;
+        for (MemberIx m : roster_.agent(agent).members) {
+            const detail::Membership& x = roster_[m];
+            const auto broken = [&](std::string_view what) {
+                return fmt::format("agent {} in space {}: {}", a, x.space.value, what);
+            };
+            if (x.agent != agent) return broken("membership of another agent");
+            if (previous.some() && !(previous < x.space)) return broken("memberships out of space order");
+            previous = x.space;
+            if (roster_.find(agent, x.space) != m) return broken("membership not found by its pair");
+            const detail::SpaceSlots& slots = ledger_.slots(m);
+            const auto it = counts.find({a, x.space.value});
+            if (slots.count != (it == counts.end() ? 0 : it->second)) return broken("space slot count is wrong");
+            if (x.available && !x.role) return broken("available without the role");
+            const bool should = x.role && x.available && ledger_.has_room(agent, m);
+            if (x.in_ring != should) return broken("ring membership does not match eligibility");
+            available[x.space.value] += x.available ? 1 : 0;
+            eligible[x.space.value] += x.in_ring ? 1 : 0;
+            std::uint32_t listed = 0;
+            for (ConvIx c = slots.offers_head; c.some(); c = conversations_[c].offer_next) {
+                if (conversations_[c].offered_to != agent || conversations_[c].space != x.space)
+                    return broken("offer list holds another's offer");
+                ++listed;
+            }
+            const auto expected = offers.find({a, x.space.value});
+            if (listed != (expected == offers.end() ? 0 : expected->second)) return broken("offer list misses offers");
+            if (x.in_ring) {
+                // R10: no waiting conversation of the space has an eligible agent.
+                for (std::uint32_t i : queued[x.space.value]) {
+                    const detail::ConversationRecord& conv = conversations_[ConvIx{i}];
+                    if (skills_.covers(roster_.agent(agent).skills, conv.skills))
+                        return fmt::format("conversation {} waits though agent {} is eligible in space {}", i, a,
+                                           x.space.value);
+                }
+            }
+        }
+    }
+    for (std::uint32_t s = 0; s < spaces_.size(); ++s) {
+        if (roster_.available_count(SpaceIx{s}) != available[s]) return fmt::format("space {}: available count", s);
+        if (roster_.eligible_count(SpaceIx{s}) != eligible[s]) return fmt::format("space {}: eligible count", s);
+    }
     return std::nullopt;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Engine::snapshot() and Engine::restore(): the format is described in
-// docs/snapshot-format.md. Only what cannot be derived is written; eligibility indexes,
-// waiting lines, slot counts and offer lists are rebuilt, then every invariant is checked.
+// docs/snapshot-format.md. Each part's state is written in its own section; only what
+// cannot be derived is written. Rings, waiting lines, slot counts and offer lists are
+// rebuilt on restore, then every invariant is checked. Nothing process-specific (no
+// pointer, no interned id, no hash order) reaches the bytes: equal states, equal bytes.
 
 #include <chatroute/engine.hpp>
 
@@ -11,12 +13,12 @@
 
 namespace chatroute {
 
-#define CHATROUTE_ENGINE_TEMPLATE                                                          \
-    template <class C, class S>                                                            \
-        requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>>
+#define CHATROUTE_ENGINE_TEMPLATE                                                                         \
+    template <class C, class S, class P>                                                                  \
+        requires Clock<std::remove_reference_t<C>> && EventSink<std::remove_reference_t<S>> && RoutingPolicy<P>
 
 CHATROUTE_ENGINE_TEMPLATE
-std::vector<std::byte> Engine<C, S>::snapshot() const {
+std::vector<std::byte> Engine<C, S, P>::snapshot() const {
     detail::ByteWriter out;
     out.put(snapshot_magic);
     out.put(snapshot_version);
@@ -27,7 +29,8 @@ std::vector<std::byte> Engine<C, S>::snapshot() const {
 }
 
 CHATROUTE_ENGINE_TEMPLATE
-tl::expected<Engine<C, S>, SnapshotError> Engine<C, S>::restore(std::span<const std::byte> bytes, C clock, S sink) {
+tl::expected<Engine<C, S, P>, SnapshotError> Engine<C, S, P>::restore(std::span<const std::byte> bytes, C clock,
+                                                                      S sink) {
     constexpr std::size_t header = sizeof(std::uint32_t) + sizeof(std::uint16_t);
     constexpr std::size_t trailer = sizeof(std::uint64_t);
     detail::ByteReader head(bytes);
@@ -42,241 +45,333 @@ tl::expected<Engine<C, S>, SnapshotError> Engine<C, S>::restore(std::span<const 
 
     Engine engine(std::forward<C>(clock), std::forward<S>(sink));
     detail::ByteReader in(body.subspan(header));
-    if (!engine.read_state(in)) return tl::unexpected(in.ok() ? SnapshotError::inconsistent : SnapshotError::truncated);
+    const SnapshotError read = engine.read_state(in);
+    if (read != SnapshotError::inconsistent) return tl::unexpected(read);  // inconsistent here means "read fine"
     if (!in.at_end() || engine.check_invariants()) return tl::unexpected(SnapshotError::inconsistent);
     return engine;
 }
 
+namespace detail {
+inline void put_duration(ByteWriter& out, std::optional<duration> span) {
+    out.put(span.has_value());
+    out.put(span ? span->count() : std::int64_t{0});
+}
+inline std::optional<duration> get_duration(ByteReader& in) {
+    const bool some = in.get_bool();
+    const auto count = in.get<std::int64_t>();
+    if (some && count <= 0) in.fail();
+    return some ? std::optional<duration>{duration{count}} : std::nullopt;
+}
+inline void put_names(ByteWriter& out, const std::vector<std::string>& names) {
+    out.put(static_cast<std::uint32_t>(names.size()));
+    for (const std::string& name : names) out.put(std::string_view{name});
+}
+inline std::vector<std::string> get_names(ByteReader& in) {
+    std::vector<std::string> names(in.get_count(4));
+    for (std::string& name : names) name = in.get_string();
+    return names;
+}
+}  // namespace detail
+
 CHATROUTE_ENGINE_TEMPLATE
-void Engine<C, S>::write_state(detail::ByteWriter& out) const {
-    out.put(tag_);
+void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
+    // Site (R1, R13, R24, R34, R36)
+    out.put(site_);
     out.put(plan_);
     out.put(default_limit_);
     out.put(missed_offer_scope_);
+    detail::put_duration(out, return_after_);
     for (const std::string& name : workflow_.status_names) out.put(std::string_view{name});
-    out.put(static_cast<std::uint32_t>(workflow_.resolutions.size()));
-    for (const std::string& name : workflow_.resolutions) out.put(std::string_view{name});
+    detail::put_names(out, workflow_.resolutions);
     out.put(std::string_view{workflow_.unanswered_resolution});
+    out.put(workflow_.wrap_up_resolution.has_value());
+    out.put(std::string_view{workflow_.wrap_up_resolution.value_or("")});
     out.put(last_now_.time_since_epoch().count());
-    out.put(next_start_sequence_);
-    out.put(timers_.next_sequence());
+    out.put(timers_.sequence());
 
-    out.put(static_cast<std::uint32_t>(timers_.list_count()));
-    for (std::size_t list = 0; list < timers_.list_count(); ++list)
-        out.put(timers_.list_length(static_cast<detail::TimerQueue::ListId>(list)).count());
-
+    // Spaces and their rings' positions (R9)
     out.put(static_cast<std::uint32_t>(spaces_.size()));
-    for (const detail::SpaceState& space : spaces_) {
-        const detail::SpaceTimers& t = space.timers;
-        for (auto list : {t.offer_timeout, t.accept_window, t.inactivity_warning, t.inactivity_grace, t.max_duration})
-            out.put(list);
-        out.put(space.offer_timeout.count());
-        out.put(space.fallback_message);
+    for (std::uint32_t s = 0; s < spaces_.size(); ++s) {
+        const SpaceRecord& space = spaces_[s];
+        const SpaceTimings& t = space.timings;
+        for (duration d : {t.offer_timeout, t.accept_window, t.inactivity_warning, t.inactivity_grace, t.max_duration})
+            out.put(d.count());
+        for (auto d : {t.skills_relax_after, t.assignee_response_timeout, t.wrap_up_timeout}) detail::put_duration(out, d);
+        out.put(std::string_view{space.fallback});
+        out.put(space.strategy);
+        out.put(space.no_agent_action);
         out.put(space.chat_enabled);
-        out.put(space.cursor);
-        out.put(static_cast<std::uint32_t>(space.ring.size()));
-        for (std::uint32_t agent : space.ring) out.put(agent);
+        out.put(roster_.cursor(SpaceIx{s}));
+        out.put(roster_.next_order(SpaceIx{s}));
     }
 
-    out.put(static_cast<std::uint32_t>(agents_.size()));
-    for (const detail::AgentState& agent : agents_) {
-        out.put(agent.limit);
-        out.put(static_cast<std::uint32_t>(agent.memberships.size()));
-        for (const detail::Membership& m : agent.memberships) {
-            out.put(m.space);
-            out.put(m.ring_position);
-            out.put(m.role);
-            out.put(m.available);
+    // Agents: roster and ledger (memberships in space order)
+    out.put(static_cast<std::uint32_t>(roster_.agent_count()));
+    for (std::uint32_t a = 0; a < roster_.agent_count(); ++a) {
+        const detail::AgentRecord& agent = roster_.agent(AgentIx{a});
+        out.put(ledger_.load(AgentIx{a}).limit);
+        detail::put_names(out, skills_.names(agent.skills));
+        out.put(agent.last_offer_us);
+        out.put(static_cast<std::uint32_t>(agent.members.size()));
+        for (MemberIx m : agent.members) {
+            const detail::Membership& x = roster_[m];
+            out.put(x.space.value);
+            out.put(x.role);
+            out.put(x.available);
+            out.put(x.ring_order);
+            out.put(ledger_.slots(m).limit);
         }
-        out.put(agent.pending);
-        for (std::uint32_t c = agent.offers_head; c != detail::nil; c = conversations_[c].offer_next) out.put(c);
     }
 
-    out.put(static_cast<std::uint32_t>(conversations_.size()));
-    for (const detail::ConversationState& conv : conversations_) {
-        out.put(conv.live);
-        out.put(conv.generation);
+    // Conversations and their timers
+    conversations_.write(out);
+    for (std::uint32_t i = 0; i < conversations_.slots(); ++i) {
+        const ConvIx c{i};
+        const detail::ConversationRecord& conv = conversations_[c];
         if (!conv.live) continue;
-        out.put(conv.start_sequence);
-        out.put(conv.space);
-        out.put(conv.assignee);
-        out.put(conv.offered_to);
+        out.put(i);
+        out.put(conv.serial);
+        out.put(conv.start_us);
+        out.put(conv.space.value);
+        out.put(conv.assignee.value);
+        out.put(conv.offered_to.value);
+        out.put(conv.priority);
         out.put(conv.status);
-        out.put(conv.handoff);
+        out.put(conv.share_transcript);
         out.put(conv.ended);
         out.put(conv.warned);
-        out.put(conv.waiting_position != detail::IndexedHeap<std::uint64_t>::npos);
+        out.put(conv.awaiting_reply);
+        detail::put_names(out, skills_.names(conv.skills));
+        for (std::uint32_t slot = 0; slot < detail::timer_slots; ++slot) {
+            const auto at = static_cast<detail::TimerSlot>(slot);
+            out.put(timers_.scheduled(c, at));
+            if (!timers_.scheduled(c, at)) continue;
+            const auto& node = timers_.at(c, at);
+            out.put(node.deadline);
+            out.put(node.sequence);
+            out.put(timers_.length(node.list).count());
+        }
     }
-    out.put(static_cast<std::uint32_t>(free_conversations_.size()));
-    for (std::uint32_t c : free_conversations_) out.put(c);
 
-    // Timers in the order they were set, so restoring re-creates every list's order.
-    std::vector<detail::TimerQueue::NodeId> nodes;
-    for (detail::TimerQueue::NodeId node = 0; node < timers_.node_count(); ++node)
-        if (timers_.scheduled(node)) nodes.push_back(node);
-    std::sort(nodes.begin(), nodes.end(), [this](auto x, auto y) {
-        return timers_.node(x).sequence < timers_.node(y).sequence;
-    });
-    out.put(static_cast<std::uint32_t>(nodes.size()));
-    for (auto node : nodes) {
-        out.put(node);
-        out.put(timers_.node(node).list);
-        out.put(timers_.node(node).deadline);
-        out.put(timers_.node(node).sequence);
+    // R34's pending returns, in the order they were set
+    std::vector<std::uint32_t> records;
+    for (std::uint32_t r = 0; r < returns_.size(); ++r)
+        if (timers_.return_scheduled(r)) records.push_back(r);
+    std::sort(records.begin(), records.end(),
+              [&](auto x, auto y) { return timers_.return_at(x).sequence < timers_.return_at(y).sequence; });
+    out.put(static_cast<std::uint32_t>(records.size()));
+    for (std::uint32_t r : records) {
+        const auto& node = timers_.return_at(r);
+        out.put(returns_[r].agent.value);
+        out.put(node.deadline);
+        out.put(node.sequence);
+        out.put(timers_.return_length(node.list).count());
+        std::vector<std::uint32_t> spaces;
+        for (MemberIx m : returns_[r].members)
+            if (roster_[m].return_record == r) spaces.push_back(roster_[m].space.value);
+        out.put(static_cast<std::uint32_t>(spaces.size()));
+        for (std::uint32_t s : spaces) out.put(s);
     }
 }
 
 CHATROUTE_ENGINE_TEMPLATE
-bool Engine<C, S>::read_state(detail::ByteReader& in) {
+SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     using detail::nil;
-    const auto below = [&](std::uint32_t value, std::size_t bound) {
-        if (value >= bound) in.fail();
-        return in.ok();
-    };
-    const auto below_or_nil = [&](std::uint32_t value, std::size_t bound) { return value == nil || below(value, bound); };
+    const SnapshotError fine = SnapshotError::inconsistent;  // see restore(): "read without fault"
+    const auto bad = [&] { return in.ok() ? SnapshotError::inconsistent : SnapshotError::truncated; };
 
-    tag_ = in.get<std::uint32_t>();
+    // Site
+    site_ = in.get<std::uint32_t>();
     plan_ = in.get<Plan>();
     default_limit_ = in.get<std::uint32_t>();
     missed_offer_scope_ = in.get<MissedOfferScope>();
-    if (!in.ok() || tag_ == 0 || tag_ > 255 || plan_ > Plan::enterprise ||
-        missed_offer_scope_ > MissedOfferScope::offer_space || default_limit_ > max_conversation_limit)
-        return false;
-    Workflow workflow;
-    for (std::string& name : workflow.status_names) name = in.get_string();
-    workflow.resolutions.resize(in.get_count(sizeof(std::uint32_t)));
-    for (std::string& name : workflow.resolutions) name = in.get_string();
-    workflow.unanswered_resolution = in.get_string();
-    if (!in.ok() || !validate(workflow)) return false;
-    set_workflow(std::move(workflow));
+    const auto return_after = detail::get_duration(in);
+    for (std::string& name : workflow_.status_names) name = in.get_string();
+    workflow_.resolutions = detail::get_names(in);
+    workflow_.unanswered_resolution = in.get_string();
+    const bool wrap_up = in.get_bool();
+    std::string wrap_up_name = in.get_string();
+    if (wrap_up) workflow_.wrap_up_resolution = std::move(wrap_up_name);
     last_now_ = instant_ = time_point{duration{in.get<std::int64_t>()}};
-    next_start_sequence_ = in.get<std::uint64_t>();
-    const auto timer_sequence = in.get<std::uint64_t>();
+    const auto sequence = in.get<std::uint64_t>();
+    if (!in.ok() || plan_ > Plan::enterprise || missed_offer_scope_ > MissedOfferScope::offer_space ||
+        default_limit_ > max_conversation_limit || !validate(workflow_))
+        return bad();
+    if (return_after) set_return_after(*return_after);
 
-    const std::uint32_t lists = in.get_count(sizeof(std::int64_t));
-    for (std::uint32_t list = 0; list < lists && in.ok(); ++list) {
-        const duration length{in.get<std::int64_t>()};
-        if (length <= duration::zero() || timers_.list_for(length) != list) in.fail();
+    // Spaces
+    const std::uint32_t space_count = in.get_count(40);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> positions(space_count);
+    for (std::uint32_t s = 0; s < space_count && in.ok(); ++s) {
+        SpaceSettings settings;
+        SpaceTimings& t = settings.timings;
+        for (duration* d : {&t.offer_timeout, &t.accept_window, &t.inactivity_warning, &t.inactivity_grace,
+                            &t.max_duration})
+            *d = duration{in.get<std::int64_t>()};
+        for (auto* d : {&t.skills_relax_after, &t.assignee_response_timeout, &t.wrap_up_timeout})
+            *d = detail::get_duration(in);
+        settings.fallback_message = in.get_string();
+        settings.strategy = in.get<Strategy>();
+        settings.no_agent_action = in.get<NoAgentAction>();
+        const bool chat = in.get_bool();
+        positions[s] = {in.get<std::uint64_t>(), in.get<std::uint64_t>()};
+        if (!in.ok() || !validate(settings) || settings.strategy > Strategy::least_recent ||
+            settings.no_agent_action > NoAgentAction::fallback)
+            return bad();
+        add_space_record(settings);
+        spaces_.back().chat_enabled = chat;
+        roster_.set_ring_position(SpaceIx{s}, positions[s].first, positions[s].second);
     }
 
-    spaces_.resize(in.get_count(5 * sizeof(detail::TimerQueue::ListId) + 8 + 4 + 1 + 4 + 4));
-    for (detail::SpaceState& space : spaces_) {
-        for (auto* list : {&space.timers.offer_timeout, &space.timers.accept_window, &space.timers.inactivity_warning,
-                           &space.timers.inactivity_grace, &space.timers.max_duration}) {
-            *list = in.get<detail::TimerQueue::ListId>();
-            below(*list, lists);
+    // Agents
+    const std::uint32_t agent_count = in.get_count(20);
+    for (std::uint32_t a = 0; a < agent_count && in.ok(); ++a) {
+        const auto limit = in.get<std::uint32_t>();
+        const std::vector<std::string> names = detail::get_names(in);
+        const auto last_offer = in.get<std::int64_t>();
+        if (!in.ok() || limit > max_conversation_limit || !validate_skills(names)) return bad();
+        const AgentIx agent = roster_.add_agent(skills_.acquire(names));
+        ledger_.add_agent(limit);
+        roster_.agent(agent).last_offer_us = last_offer;
+        const std::uint32_t members = in.get_count(23);
+        std::uint32_t previous = nil;
+        for (std::uint32_t i = 0; i < members && in.ok(); ++i) {
+            const auto space = in.get<std::uint32_t>();
+            const bool role = in.get_bool(), available = in.get_bool();
+            const auto ring_order = in.get<std::uint64_t>();
+            const auto space_limit = in.get<std::uint32_t>();
+            if (!in.ok() || space >= space_count || (previous != nil && space <= previous) || (available && !role) ||
+                (role && ring_order >= positions[space].second) ||
+                (space_limit != nil && space_limit > max_conversation_limit))
+                return bad();
+            previous = space;
+            const MemberIx m = ensure_member(agent, SpaceIx{space});
+            if (role) roster_.restore_role(m, ring_order);
+            if (available) roster_.set_available(m, true);
+            ledger_.slots(m).limit = space_limit;
         }
-        space.offer_timeout = duration{in.get<std::int64_t>()};
-        if (in.ok() && space.offer_timeout != timers_.list_length(space.timers.offer_timeout)) in.fail();
-        space.fallback_message = intern(in.get_string());
-        space.chat_enabled = in.get_bool();
-        space.cursor = in.get<std::uint32_t>();
-        space.ring.resize(in.get_count(sizeof(std::uint32_t)));
-        for (std::uint32_t& agent : space.ring) agent = in.get<std::uint32_t>();
-        if (!in.ok()) return false;
     }
+    if (!in.ok()) return bad();
 
-    agents_.resize(in.get_count(4 + 4 + 4));
-    std::vector<std::vector<std::uint32_t>> offers(agents_.size());
-    for (std::uint32_t a = 0; a < agents_.size(); ++a) {
-        detail::AgentState& agent = agents_[a];
-        agent.limit = in.get<std::uint32_t>();
-        agent.memberships.resize(in.get_count(4 + 4 + 1 + 1));
-        for (detail::Membership& m : agent.memberships) {
-            m.space = in.get<std::uint32_t>();
-            m.ring_position = in.get<std::uint32_t>();
-            m.role = in.get_bool();
-            m.available = in.get_bool();
-            if (!below(m.space, spaces_.size())) return false;
-            if (m.role ? !below(m.ring_position, spaces_[m.space].ring.size()) : m.ring_position != nil) return false;
-        }
-        offers[a].resize(in.get_count(sizeof(std::uint32_t)));
-        for (std::uint32_t& c : offers[a]) c = in.get<std::uint32_t>();
-        if (!in.ok() || agent.limit > max_conversation_limit) return false;
-    }
-    for (const detail::SpaceState& space : spaces_)
-        for (std::uint32_t agent : space.ring)
-            if (!below_or_nil(agent, agents_.size())) return false;
-
-    conversations_.resize(in.get_count(1 + 4));
-    std::vector<bool> waiting(conversations_.size(), false);
-    for (std::uint32_t c = 0; c < conversations_.size(); ++c) {
-        detail::ConversationState& conv = conversations_[c];
-        conv.live = in.get_bool();
-        conv.generation = in.get<std::uint32_t>();
-        if (conv.generation > 0xFF'FFFFU) in.fail();
-        if (!conv.live) continue;
-        conv.start_sequence = in.get<std::uint64_t>();
-        conv.space = in.get<std::uint32_t>();
-        conv.assignee = in.get<std::uint32_t>();
-        conv.offered_to = in.get<std::uint32_t>();
+    // Conversations: the table's section, then each live record with its timers
+    struct Timer {
+        std::uint64_t sequence;
+        std::int64_t deadline;
+        duration length;
+        ConvIx c;
+        detail::TimerSlot slot;
+        std::uint32_t record;
+    };
+    std::vector<Timer> timers;
+    if (!conversations_.read(in)) return bad();
+    timers_.grow_conversations(conversations_.slots());
+    timer_nodes_ = conversations_.slots() * detail::timer_slots;
+    std::vector<bool> free(conversations_.slots(), false);
+    for (std::uint32_t slot : conversations_.free_slots()) free[slot] = true;
+    std::vector<ConvIx> offered;
+    for (std::uint32_t i = 0; i < conversations_.slots() && in.ok(); ++i) {
+        if (free[i]) continue;
+        if (in.get<std::uint32_t>() != i) return bad();
+        detail::ConversationRecord& conv = conversations_[ConvIx{i}];
+        conv.live = true;
+        conv.serial = in.get<std::uint64_t>();
+        conv.start_us = in.get<std::int64_t>();
+        conv.space = SpaceIx{in.get<std::uint32_t>()};
+        conv.assignee = AgentIx{in.get<std::uint32_t>()};
+        conv.offered_to = AgentIx{in.get<std::uint32_t>()};
+        const auto priority = in.get<std::uint16_t>();
         conv.status = in.get<Status>();
-        conv.handoff = in.get_bool();
+        conv.share_transcript = in.get_bool();
         conv.ended = in.get_bool();
         conv.warned = in.get_bool();
-        waiting[c] = in.get_bool();
-        if (!below(conv.space, spaces_.size()) || !below_or_nil(conv.assignee, agents_.size()) ||
-            !below_or_nil(conv.offered_to, agents_.size()) || conv.status >= Status::closed ||
-            conv.start_sequence >= next_start_sequence_)
-            return false;
-        ++live_conversations_;
+        conv.awaiting_reply = in.get_bool();
+        const std::vector<std::string> names = detail::get_names(in);
+        if (!in.ok() || conv.serial == 0 || conv.serial > conversations_.started() || conv.space.value >= space_count ||
+            priority > max_priority || conv.status >= Status::closed || !validate_skills(names) ||
+            (conv.assignee.some() && conv.assignee.value >= agent_count) ||
+            (conv.offered_to.some() && conv.offered_to.value >= agent_count))
+            return bad();
+        conv.priority = priority;
+        conv.skills = skills_.acquire(names);
+        for (std::uint32_t slot = 0; slot < detail::timer_slots; ++slot) {
+            if (!in.get_bool()) continue;
+            const auto deadline = in.get<std::int64_t>();
+            const auto sequence = in.get<std::uint64_t>();
+            const duration length{in.get<std::int64_t>()};
+            if (!in.ok() || length <= duration::zero()) return bad();
+            timers.push_back({sequence, deadline, length, ConvIx{i}, static_cast<detail::TimerSlot>(slot), nil});
+        }
+        if (conv.offered_to.some()) offered.push_back(ConvIx{i});
+        const MemberIx m = conv.assignee.some() ? roster_.find(conv.assignee, conv.space) : MemberIx{};
+        if (conv.assignee.some()) ledger_.restore_assigned(conv.assignee, m.some() ? m : ensure_member(conv.assignee, conv.space));
     }
-    std::vector<bool> freed(conversations_.size(), false);
-    free_conversations_.resize(in.get_count(sizeof(std::uint32_t)));
-    for (std::uint32_t& c : free_conversations_) {
-        c = in.get<std::uint32_t>();
-        if (!below(c, conversations_.size()) || conversations_[c].live || freed[c]) return false;
-        freed[c] = true;
-    }
-    if (free_conversations_.size() + live_conversations_ != conversations_.size()) return false;
+    if (!in.ok()) return bad();
 
-    // Derived state: slots, offer lists, waiting lines, eligibility.
-    for (std::uint32_t a = 0; a < agents_.size(); ++a) {
-        for (std::uint32_t c : offers[a]) {
-            if (!below(c, conversations_.size()) || !conversations_[c].live || conversations_[c].offered_to != a ||
-                conversations_[c].offer_prev != nil || agents_[a].offers_tail == c)
-                return false;
-            link_offer(c, a);
-            ++agents_[a].pending;
+    // R34's pending returns
+    const std::uint32_t record_count = in.get_count(32);
+    for (std::uint32_t r = 0; r < record_count && in.ok(); ++r) {
+        const auto agent = in.get<std::uint32_t>();
+        const auto deadline = in.get<std::int64_t>();
+        const auto seq = in.get<std::uint64_t>();
+        const duration length{in.get<std::int64_t>()};
+        const std::uint32_t spaces = in.get_count(4);
+        if (!in.ok() || agent >= agent_count || length <= duration::zero()) return bad();
+        returns_.emplace_back();
+        returns_.back().agent = AgentIx{agent};
+        for (std::uint32_t i = 0; i < spaces && in.ok(); ++i) {
+            const auto space = in.get<std::uint32_t>();
+            const MemberIx m = space < space_count ? roster_.find(AgentIx{agent}, SpaceIx{space}) : MemberIx{};
+            if (m.none() || !roster_[m].role || roster_[m].available || roster_[m].return_record != nil) return bad();
+            roster_[m].return_record = r;
+            returns_.back().members.push_back(m);
+        }
+        timers.push_back({seq, deadline, length, ConvIx{}, detail::TimerSlot::answer, r});
+    }
+    if (!in.ok()) return bad();
+    timers_.grow_returns(returns_.size());
+
+    // Timers in the order they were set; each reachable from the snapshot's instant (R25)
+    std::sort(timers.begin(), timers.end(), [](const Timer& x, const Timer& y) { return x.sequence < y.sequence; });
+    for (std::size_t i = 0; i < timers.size(); ++i) {
+        const Timer& t = timers[i];
+        if ((i > 0 && timers[i - 1].sequence == t.sequence) || t.sequence >= sequence) return bad();
+        const std::int64_t now = last_now_.time_since_epoch().count();
+        if (t.deadline <= now || t.deadline - t.length.count() > now) return SnapshotError::unreachable_deadline;
+        if (t.record == nil) {
+            const ListId list = timers_.acquire(t.length);
+            timers_.restore(t.c, t.slot, list, t.deadline, t.sequence);
+            timers_.release(list);
+        } else {
+            const ListId list = timers_.acquire_return(t.length);
+            timers_.restore_return(t.record, list, t.deadline, t.sequence);
+            timers_.release_return(list);
         }
     }
-    for (std::uint32_t c = 0; c < conversations_.size(); ++c) {
-        const detail::ConversationState& conv = conversations_[c];
-        if (!conv.live) continue;
-        if (conv.offered_to != nil && agents_[conv.offered_to].offers_head != c && conv.offer_prev == nil)
-            return false;  // offered, but missing from its agent's list
-        if (conv.assignee != nil) ++agents_[conv.assignee].assigned;
-        if (waiting[c]) enqueue_waiting(c);
-    }
-    for (std::uint32_t a = 0; a < agents_.size(); ++a) {
-        const detail::AgentState& agent = agents_[a];
-        for (const detail::Membership& m : agent.memberships)
-            if (m.role && m.available && agent.has_free_slot()) spaces_[m.space].eligible.insert(m.ring_position);
-    }
-    for (std::uint32_t space : dirty_spaces_) spaces_[space].dirty = false;
-    dirty_spaces_.clear();
+    timers_.set_sequence(sequence);
 
-    timers_.resize(conversations_.size() * detail::timer_slots);
-    const std::uint32_t timers = in.get_count(4 + sizeof(detail::TimerQueue::ListId) + 8 + 8);
-    std::vector<std::int64_t> list_tail(lists, std::numeric_limits<std::int64_t>::min());
-    std::uint64_t last_sequence = 0;
-    for (std::uint32_t i = 0; i < timers; ++i) {
-        const auto node = in.get<std::uint32_t>();
-        const auto list = in.get<detail::TimerQueue::ListId>();
-        const auto deadline = in.get<std::int64_t>();
-        const auto sequence = in.get<std::uint64_t>();
-        if (!below(node, timers_.node_count()) || !below(list, lists) || timers_.scheduled(node) ||
-            !conversations_[node / detail::timer_slots].live || deadline < list_tail[list] ||
-            (i > 0 && sequence <= last_sequence) || sequence >= timer_sequence)
-            return false;
-        list_tail[list] = deadline;
-        last_sequence = sequence;
-        timers_.schedule_exact(node, list, deadline, sequence);
+    // Derived: pending offers in offer order, the waiting line, the rings
+    std::sort(offered.begin(), offered.end(), [&](ConvIx x, ConvIx y) {
+        return timers_.at(x, detail::TimerSlot::answer).sequence < timers_.at(y, detail::TimerSlot::answer).sequence;
+    });
+    for (ConvIx c : offered) {
+        detail::ConversationRecord& conv = conversations_[c];
+        const AgentIx a = conv.offered_to;
+        const MemberIx m = roster_.find(a, conv.space);
+        if (m.none() || !timers_.scheduled(c, detail::TimerSlot::answer) || conv.status != Status::waiting_for_agent)
+            return SnapshotError::inconsistent;
+        conv.offered_to = AgentIx{};
+        ledger_.add_offer(conversations_, c, a, m);
     }
-    timers_.set_next_sequence(timer_sequence);
-    return in.ok();
+    for (std::uint32_t i = 0; i < conversations_.slots(); ++i) {
+        const detail::ConversationRecord& conv = conversations_[ConvIx{i}];
+        if (conv.live && conv.status == Status::waiting_for_agent && conv.offered_to.none() && !conv.ended)
+            enqueue(ConvIx{i});
+    }
+    for (std::uint32_t m = 0; m < roster_.member_slots(); ++m)
+        if (roster_[MemberIx{m}].agent.some()) refresh(MemberIx{m}, false);
+    waiting_.take_dirty(heads_);  // nothing may route: check_invariants() says so
+    heads_.clear();
+    return fine;
 }
-
-#undef CHATROUTE_ENGINE_TEMPLATE
 
 }  // namespace chatroute

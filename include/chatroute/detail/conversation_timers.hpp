@@ -1,0 +1,123 @@
+#pragma once
+// Every deadline the engine keeps (R25, R26): four per conversation slot, one per pending
+// return of an agent after a missed offer (R34). Two timer queues (one-list-per-duration,
+// O(1) schedule and cancel) share one sequence counter, so together they fire in
+// (deadline, order set) order. Which deadline a slot holds follows from the
+// conversation's status (lifecycle.hpp's timer_rules say what each one does).
+
+#include <chatroute/clock.hpp>
+#include <chatroute/detail/assert.hpp>
+#include <chatroute/detail/index.hpp>
+#include <chatroute/detail/timer_queue.hpp>
+#include <chatroute/lifecycle.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace chatroute::detail {
+
+/// A conversation's four timers; each holds one kind at a time, by status.
+enum class TimerSlot : std::uint8_t {
+    answer = 0,  ///< offer_timeout while waiting; assignee_response_timeout while active
+    window = 1,  ///< accept_window; inactivity warning / grace; wrap_up_timeout
+    limit = 2,   ///< max_duration
+    relax = 3,   ///< skills_relax while waiting
+};
+inline constexpr std::uint32_t timer_slots = 4;
+
+[[nodiscard]] constexpr TimerKind kind_of(TimerSlot slot, Status status, bool warned) {
+    switch (slot) {
+        case TimerSlot::answer:
+            return status == Status::active ? TimerKind::assignee_response_timeout : TimerKind::offer_timeout;
+        case TimerSlot::window:
+            if (status == Status::waiting_for_agent) return TimerKind::accept_window;
+            if (status == Status::wrapping_up) return TimerKind::wrap_up_timeout;
+            return warned ? TimerKind::inactivity_grace : TimerKind::inactivity_warning;
+        case TimerSlot::limit: return TimerKind::max_duration;
+        case TimerSlot::relax: return TimerKind::skills_relax;
+    }
+    return TimerKind::max_duration;
+}
+
+class ConversationTimers {
+public:
+    /// What is due next: a conversation's slot, or an agent's return record.
+    struct Due {
+        time_point deadline;
+        bool is_return = false;
+        ConvIx conversation;
+        TimerSlot slot = TimerSlot::answer;
+        std::uint32_t record = nil;
+    };
+
+    /// A conversation timer list of this duration, held until released.
+    TimerQueue::ListId acquire(duration length) { return conversation_.acquire(length); }
+    void release(TimerQueue::ListId list) { conversation_.release(list); }
+    [[nodiscard]] duration length(TimerQueue::ListId list) const { return conversation_.list_length(list); }
+    /// The same for R34's return timers.
+    TimerQueue::ListId acquire_return(duration length) { return returns_.acquire(length); }
+    void release_return(TimerQueue::ListId list) { returns_.release(list); }
+
+    void grow_conversations(std::size_t slots) { conversation_.resize(slots * timer_slots); }
+    void grow_returns(std::size_t records) { returns_.resize(records); }
+    void reserve(std::size_t conversations) { conversation_.reserve(conversations * timer_slots); }
+
+    void schedule(ConvIx c, TimerSlot slot, TimerQueue::ListId list, time_point now) {
+        conversation_.schedule(node(c, slot), list, now, sequence_++);
+    }
+    void cancel(ConvIx c, TimerSlot slot) { conversation_.cancel(node(c, slot)); }
+    void cancel_all(ConvIx c) {
+        for (std::uint32_t s = 0; s < timer_slots; ++s) conversation_.cancel(node(c, static_cast<TimerSlot>(s)));
+    }
+    [[nodiscard]] bool scheduled(ConvIx c, TimerSlot slot) const { return conversation_.scheduled(node(c, slot)); }
+    [[nodiscard]] const TimerQueue::Node& at(ConvIx c, TimerSlot slot) const {
+        return conversation_.node(node(c, slot));
+    }
+
+    void schedule_return(std::uint32_t record, TimerQueue::ListId list, time_point now) {
+        returns_.schedule(record, list, now, sequence_++);
+    }
+    void cancel_return(std::uint32_t record) { returns_.cancel(record); }
+    [[nodiscard]] bool return_scheduled(std::uint32_t record) const {
+        return record < returns_.node_count() && returns_.scheduled(record);
+    }
+    [[nodiscard]] duration return_length(TimerQueue::ListId list) const { return returns_.list_length(list); }
+    [[nodiscard]] const TimerQueue::Node& return_at(std::uint32_t record) const { return returns_.node(record); }
+
+    /// Restoring a snapshot: timers exactly as they were (in sequence order per queue).
+    void restore(ConvIx c, TimerSlot slot, TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) {
+        conversation_.schedule_exact(node(c, slot), list, deadline, sequence);
+    }
+    void restore_return(std::uint32_t record, TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) {
+        returns_.schedule_exact(record, list, deadline, sequence);
+    }
+
+    [[nodiscard]] std::optional<Due> next() const {
+        const auto a = conversation_.next_key();
+        const auto b = returns_.next_key();
+        if (!a && !b) return std::nullopt;
+        if (a && (!b || *a < *b)) {
+            const auto id = conversation_.next()->node;
+            return Due{time_point{duration{a->deadline}}, false, ConvIx{id / timer_slots},
+                       static_cast<TimerSlot>(id % timer_slots), nil};
+        }
+        return Due{time_point{duration{b->deadline}}, true, ConvIx{}, TimerSlot::answer, returns_.next()->node};
+    }
+
+    [[nodiscard]] std::size_t size() const { return conversation_.size() + returns_.size(); }
+    [[nodiscard]] std::uint64_t sequence() const { return sequence_; }
+    void set_sequence(std::uint64_t sequence) { sequence_ = sequence; }
+    [[nodiscard]] std::size_t memory_bytes() const { return conversation_.memory_bytes() + returns_.memory_bytes(); }
+
+private:
+    static TimerQueue::NodeId node(ConvIx c, TimerSlot slot) {
+        return c.value * timer_slots + static_cast<std::uint32_t>(slot);
+    }
+
+    TimerQueue conversation_;  ///< nodes: slot · 4 + TimerSlot
+    TimerQueue returns_;       ///< nodes: return record ids
+    std::uint64_t sequence_ = 0;
+};
+
+}  // namespace chatroute::detail

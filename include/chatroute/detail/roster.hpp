@@ -1,0 +1,296 @@
+#pragma once
+// The roster: agents, their roles and availability per space (R4, R5), and each space's
+// ring (R9) of the agents that may be offered a conversation now.
+//
+// A membership is one (agent, space) pair, found through a hash of the pair. Ring
+// positions are grant numbers (64 bits, never reused): the cursor is a position, an agent
+// who leaves leaves a gap that costs nothing, and an agent granted the role later is
+// appended after every position (R9 as clarified). Only eligible agents are in a ring,
+// one ordered tree per distinct agent skill set in the space ("class"), each entry keyed
+// by the space's routing key, so "best key, first from the cursor" is O(classes · log n).
+
+#include <chatroute/detail/assert.hpp>
+#include <chatroute/detail/hash_index.hpp>
+#include <chatroute/detail/index.hpp>
+#include <chatroute/detail/ordered_forest.hpp>
+#include <chatroute/detail/skill_sets.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace chatroute::detail {
+
+inline constexpr std::int64_t never_offered = std::numeric_limits<std::int64_t>::min();
+
+struct Membership {
+    AgentIx agent;
+    SpaceIx space;
+    std::uint64_t ring_order = 0;  ///< the grant's position in the space's ring, while the role is held
+    MemberIx active_prev;          ///< the agent's role-and-available memberships (any order)
+    MemberIx active_next;
+    std::uint32_t return_record = nil;  ///< R34: a pending return after a missed offer
+    bool role = false;
+    bool available = false;
+    bool in_ring = false;  ///< eligible now (R8, R31): in its space's ring under the agent's skill set
+};
+
+struct AgentRecord {
+    SkillSetIx skills = no_skills;
+    std::int64_t last_offer_us = never_offered;  ///< R28 least_recent
+    MemberIx active_head;
+    std::vector<MemberIx> members;  ///< every membership, by space index (the order spaces were added)
+};
+
+class Roster {
+public:
+    struct Choice {
+        MemberIx member;
+        AgentIx agent;
+    };
+
+    // ---- Agents and spaces ----
+    AgentIx add_agent(SkillSetIx skills) {
+        AgentRecord record;
+        record.skills = skills;
+        agents_.push_back(std::move(record));
+        return AgentIx{static_cast<std::uint32_t>(agents_.size() - 1)};
+    }
+    SpaceIx add_space() {
+        rings_.emplace_back();
+        return SpaceIx{static_cast<std::uint32_t>(rings_.size() - 1)};
+    }
+    [[nodiscard]] std::size_t agent_count() const { return agents_.size(); }
+    [[nodiscard]] std::size_t space_count() const { return rings_.size(); }
+    [[nodiscard]] AgentRecord& agent(AgentIx a) { return agents_[a.value]; }
+    [[nodiscard]] const AgentRecord& agent(AgentIx a) const { return agents_[a.value]; }
+    [[nodiscard]] Membership& operator[](MemberIx m) { return members_[m.value]; }
+    [[nodiscard]] const Membership& operator[](MemberIx m) const { return members_[m.value]; }
+    [[nodiscard]] std::size_t member_slots() const { return members_.size(); }
+
+    // ---- Memberships ----
+    [[nodiscard]] MemberIx find(AgentIx a, SpaceIx s) const {
+        auto found = by_pair_.find(pair_key(a, s));
+        return found ? MemberIx{*found} : MemberIx{};
+    }
+    [[nodiscard]] bool has_role(AgentIx a, SpaceIx s) const {
+        const MemberIx m = find(a, s);
+        return m.some() && members_[m.value].role;
+    }
+
+    /// The pair's membership, made (without the role) if it has none.
+    MemberIx ensure(AgentIx a, SpaceIx s) {
+        if (MemberIx m = find(a, s); m.some()) return m;
+        MemberIx m;
+        if (!free_members_.empty()) {
+            m = free_members_.back();
+            free_members_.pop_back();
+        } else {
+            m = MemberIx{static_cast<std::uint32_t>(members_.size())};
+            members_.emplace_back();
+        }
+        members_[m.value] = Membership{};
+        members_[m.value].agent = a;
+        members_[m.value].space = s;
+        by_pair_.insert(pair_key(a, s), m.value);
+        auto& list = agents_[a.value].members;
+        const auto at = std::lower_bound(list.begin(), list.end(), s,
+                                         [&](MemberIx x, SpaceIx space) { return members_[x.value].space < space; });
+        list.insert(at, m);
+        return m;
+    }
+
+    /// Forgets a membership that holds nothing any more (the caller checks its slots too).
+    void drop(MemberIx m) {
+        Membership& x = members_[m.value];
+        CHATROUTE_ASSERT(!x.role && !x.available && !x.in_ring && x.return_record == nil, "drop of a held membership");
+        by_pair_.erase(pair_key(x.agent, x.space));
+        auto& list = agents_[x.agent.value].members;
+        list.erase(std::find(list.begin(), list.end(), m));
+        x = Membership{};
+        free_members_.push_back(m);
+    }
+
+    /// R9: the role puts the agent at the end of the space's ring, unavailable (R5).
+    void grant(MemberIx m) {
+        Membership& x = members_[m.value];
+        x.role = true;
+        x.ring_order = rings_[x.space.value].next_order++;
+    }
+    void revoke(MemberIx m) {
+        Membership& x = members_[m.value];
+        CHATROUTE_ASSERT(x.role && !x.available && !x.in_ring, "revoke of an available membership");
+        x.role = false;
+    }
+
+    void set_available(MemberIx m, bool available) {
+        Membership& x = members_[m.value];
+        CHATROUTE_ASSERT(x.role && x.available != available, "availability change without a change");
+        x.available = available;
+        Ring& ring = rings_[x.space.value];
+        AgentRecord& a = agents_[x.agent.value];
+        if (available) {
+            ++ring.available;
+            x.active_prev = MemberIx{};
+            x.active_next = a.active_head;
+            if (a.active_head.some()) members_[a.active_head.value].active_prev = m;
+            a.active_head = m;
+        } else {
+            --ring.available;
+            (x.active_prev.some() ? members_[x.active_prev.value].active_next : a.active_head) = x.active_next;
+            if (x.active_next.some()) members_[x.active_next.value].active_prev = x.active_prev;
+            x.active_prev = x.active_next = MemberIx{};
+        }
+    }
+
+    /// Calls f(MemberIx) for each membership where the agent has the role and is available.
+    template <class F>
+    void for_each_active(AgentIx a, F&& f) {
+        for (MemberIx m = agents_[a.value].active_head; m.some();) {
+            const MemberIx next = members_[m.value].active_next;
+            f(m);
+            m = next;
+        }
+    }
+
+    // ---- Rings (R9, R28) ----
+    void enter_ring(MemberIx m, std::int64_t key) {
+        Membership& x = members_[m.value];
+        CHATROUTE_ASSERT(!x.in_ring && x.role && x.available, "ring entry of an ineligible agent");
+        x.in_ring = true;
+        Ring& ring = rings_[x.space.value];
+        ++ring.eligible;
+        forest_.insert(class_of(ring, agents_[x.agent.value].skills), x.ring_order, key, x.agent.value);
+    }
+    void leave_ring(MemberIx m) {
+        Membership& x = members_[m.value];
+        CHATROUTE_ASSERT(x.in_ring, "ring exit of an agent not in the ring");
+        x.in_ring = false;
+        Ring& ring = rings_[x.space.value];
+        --ring.eligible;
+        const SkillSetIx skills = agents_[x.agent.value].skills;
+        auto it = find_class(ring, skills);
+        forest_.erase(it->tree, x.ring_order);
+        if (forest_.size(it->tree) == 0) {
+            *it = ring.classes.back();
+            ring.classes.pop_back();
+        }
+    }
+    void rekey(MemberIx m, std::int64_t key) {
+        const Membership& x = members_[m.value];
+        Ring& ring = rings_[x.space.value];
+        forest_.set_value(find_class(ring, agents_[x.agent.value].skills)->tree, x.ring_order, key);
+    }
+
+    /// R28: among the ring's agents that hold every skill of `required`, the one with the
+    /// smallest key, ties broken by ring order from the cursor; `except` (in the ring with
+    /// `except_key`) is skipped (R12).
+    [[nodiscard]] std::optional<Choice> choose(SpaceIx s, SkillSetIx required, const SkillSets& skills,
+                                               MemberIx except = {}, std::int64_t except_key = 0) {
+        Ring& ring = rings_[s.value];
+        std::optional<OrderedForest::Entry> best;
+        const auto before = [&](const OrderedForest::Entry& x, const OrderedForest::Entry& y) {
+            if (x.value != y.value) return x.value < y.value;
+            const bool x_wraps = x.order < ring.cursor, y_wraps = y.order < ring.cursor;
+            return x_wraps != y_wraps ? !x_wraps : x.order < y.order;
+        };
+        const bool skip = except.some() && members_[except.value].in_ring;
+        OrderedForest::Tree* skipped = nullptr;
+        if (skip) {
+            skipped = &find_class(ring, agents_[members_[except.value].agent.value].skills)->tree;
+            forest_.erase(*skipped, members_[except.value].ring_order);
+        }
+        for (AgentClass& c : ring.classes) {
+            if (!skills.covers(c.skills, required)) continue;
+            auto entry = forest_.min_from(c.tree, ring.cursor);
+            if (entry && (!best || before(*entry, *best))) best = entry;
+        }
+        if (skip) {
+            const Membership& x = members_[except.value];
+            forest_.insert(*skipped, x.ring_order, except_key, x.agent.value);
+        }
+        if (!best) return std::nullopt;
+        const AgentIx agent{best->id};
+        return Choice{find(agent, s), agent};
+    }
+
+    /// R9, R28: the cursor moves just past the agent a strategy chose.
+    void move_cursor_past(MemberIx m) {
+        const Membership& x = members_[m.value];
+        rings_[x.space.value].cursor = x.ring_order + 1;
+    }
+
+    /// Re-keys every agent in the space's ring (a strategy change): O(eligible there · log n).
+    template <class Key>
+    void rekey_space(SpaceIx s, Key&& key_of_agent) {
+        for (AgentClass& c : rings_[s.value].classes) {
+            scratch_.clear();
+            forest_.for_each(c.tree, [&](const OrderedForest::Entry& e) { scratch_.push_back(e); });
+            for (const OrderedForest::Entry& e : scratch_) forest_.set_value(c.tree, e.order, key_of_agent(AgentIx{e.id}));
+        }
+    }
+
+    [[nodiscard]] std::uint32_t available_count(SpaceIx s) const { return rings_[s.value].available; }
+    [[nodiscard]] std::uint32_t eligible_count(SpaceIx s) const { return rings_[s.value].eligible; }
+    [[nodiscard]] std::uint64_t cursor(SpaceIx s) const { return rings_[s.value].cursor; }
+    [[nodiscard]] std::uint64_t next_order(SpaceIx s) const { return rings_[s.value].next_order; }
+    void set_ring_position(SpaceIx s, std::uint64_t cursor, std::uint64_t next_order) {
+        rings_[s.value].cursor = cursor;
+        rings_[s.value].next_order = next_order;
+    }
+    /// Restoring a snapshot: a membership exactly as it was.
+    void restore_role(MemberIx m, std::uint64_t ring_order) {
+        members_[m.value].role = true;
+        members_[m.value].ring_order = ring_order;
+    }
+
+    void reserve_agents(std::size_t n) { agents_.reserve(n); }
+    [[nodiscard]] std::size_t memory_bytes() const {
+        std::size_t bytes = agents_.capacity() * sizeof(AgentRecord) + members_.capacity() * sizeof(Membership) +
+                            free_members_.capacity() * sizeof(MemberIx) + by_pair_.memory_bytes() +
+                            rings_.capacity() * sizeof(Ring) + forest_.memory_bytes();
+        for (const AgentRecord& a : agents_) bytes += a.members.capacity() * sizeof(MemberIx);
+        for (const Ring& r : rings_) bytes += r.classes.capacity() * sizeof(AgentClass);
+        return bytes;
+    }
+
+private:
+    struct AgentClass {
+        SkillSetIx skills;
+        OrderedForest::Tree tree;
+    };
+    struct Ring {
+        std::uint64_t next_order = 0;  ///< the next grant's position
+        std::uint64_t cursor = 0;      ///< just past the agent a strategy chose last
+        std::uint32_t available = 0;   ///< role and available (R35)
+        std::uint32_t eligible = 0;    ///< in a class tree (R37)
+        std::vector<AgentClass> classes;
+    };
+
+    static std::uint64_t pair_key(AgentIx a, SpaceIx s) { return (std::uint64_t{a.value} << 32) | s.value; }
+
+    static std::vector<AgentClass>::iterator find_class(Ring& ring, SkillSetIx skills) {
+        auto it = std::find_if(ring.classes.begin(), ring.classes.end(),
+                               [&](const AgentClass& c) { return c.skills == skills; });
+        CHATROUTE_ASSERT(it != ring.classes.end(), "agent class missing from its ring");
+        return it;
+    }
+    OrderedForest::Tree& class_of(Ring& ring, SkillSetIx skills) {
+        for (AgentClass& c : ring.classes)
+            if (c.skills == skills) return c.tree;
+        ring.classes.push_back(AgentClass{skills, {}});
+        return ring.classes.back().tree;
+    }
+
+    std::vector<AgentRecord> agents_;
+    std::vector<Membership> members_;
+    std::vector<MemberIx> free_members_;
+    HashIndex by_pair_;
+    std::vector<Ring> rings_;
+    OrderedForest forest_;
+    std::vector<OrderedForest::Entry> scratch_;
+};
+
+}  // namespace chatroute::detail
