@@ -268,7 +268,7 @@ public:
                                go_unavailable(target.first, one, AvailabilityReason::role_revoked,
                                               WithdrawReason::role_revoked);
                            }
-                           roster_[m].return_record = detail::nil;  // R34: lost the role since
+                           cancel_return(m);  // R34: lost the role since
                            roster_.revoke(m);
                            drop_if_empty(m);
                        });
@@ -579,6 +579,7 @@ private:
     struct ReturnRecord {
         AgentIx agent;
         std::vector<MemberIx> members;  ///< the spaces the miss made it unavailable in, in space order
+        std::uint32_t pending = 0;      ///< members whose return still stands
     };
     enum class Change : std::uint8_t { load, last_offer, both };
 
@@ -815,9 +816,21 @@ private:
 
     // ---- Availability (R5–R7, R13, R14, R33, R34) ----
 
+    /// R34: the membership's pending return is off (its availability changed, or the role
+    /// went); a return left with no space is dropped, so next_deadline() never names it.
+    void cancel_return(MemberIx m) {
+        const std::uint32_t r = roster_[m].return_record;
+        if (r == detail::nil) return;
+        roster_[m].return_record = detail::nil;
+        if (--returns_[r].pending > 0) return;
+        timers_.cancel_return(r);
+        returns_[r].members.clear();
+        free_returns_.push_back(r);
+    }
+
     void make_available(MemberIx m, AvailabilityReason why) {
         detail::Membership& x = roster_[m];
-        x.return_record = detail::nil;  // R34: its availability changed in between
+        cancel_return(m);
         roster_.set_available(m, true);
         emit(events::AvailabilityChanged{instant_, agent_handle(x.agent), space_handle(x.space), true, why});
         refresh(m, true);
@@ -828,7 +841,7 @@ private:
     /// rings first, so the withdrawals cost O(1) each, not O(spaces) (R38).
     void go_unavailable(AgentIx a, std::span<const MemberIx> members, AvailabilityReason why, WithdrawReason withdraw) {
         for (MemberIx m : members) {
-            roster_[m].return_record = detail::nil;
+            cancel_return(m);
             roster_.set_available(m, false);
             refresh(m, false);
         }
@@ -866,6 +879,7 @@ private:
         }
         for (MemberIx m : members) roster_[m].return_record = r;
         returns_[r].agent = a;
+        returns_[r].pending = static_cast<std::uint32_t>(members.size());
         returns_[r].members.assign(members.begin(), members.end());  // keeps its capacity when reused
         timers_.schedule_return(r, return_list_, instant_);
     }
@@ -875,8 +889,11 @@ private:
         ReturnRecord& record = returns_[r];
         for (MemberIx m : record.members) {
             if (roster_[m].return_record != r) continue;
+            roster_[m].return_record = detail::nil;
+            --record.pending;
             make_available(m, AvailabilityReason::auto_return);
         }
+        CHATROUTE_ASSERT(record.pending == 0, "a return fired with spaces still pending");
         record.members.clear();
         free_returns_.push_back(r);
     }

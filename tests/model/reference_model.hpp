@@ -441,10 +441,13 @@ public:
             ++q.waiting;
             if (!q.oldest_start || conv(c).started < *q.oldest_start) q.oldest_start = conv(c).started;
         }
-        // Available there, with a free slot against the overall limit (R8).
+        // Available there, with a free slot under both limits (R8, R31; docs/decisions.md).
         for (std::size_t a = 0; a < agents_.size(); ++a) {
             const Membership& m = agents_[a].in[static_cast<std::size_t>(s)];
-            if (m.role && m.available && used(static_cast<int>(a)) < agents_[a].limit) ++q.available_agents;
+            const int agent = static_cast<int>(a);
+            if (m.role && m.available && used(agent) < agents_[a].limit &&
+                (!m.limit || count_in_space(agent, s) < *m.limit))
+                ++q.available_agents;
         }
         return q;
     }

@@ -315,7 +315,7 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         const auto seq = in.get<std::uint64_t>();
         const duration length{in.get<std::int64_t>()};
         const std::uint32_t spaces = in.get_count(4);
-        if (!in.ok() || agent >= agent_count || length <= duration::zero()) return bad();
+        if (!in.ok() || agent >= agent_count || length <= duration::zero() || spaces == 0) return bad();
         returns_.emplace_back();
         returns_.back().agent = AgentIx{agent};
         for (std::uint32_t i = 0; i < spaces && in.ok(); ++i) {
@@ -324,6 +324,7 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
             if (m.none() || !roster_[m].role || roster_[m].available || roster_[m].return_record != nil) return bad();
             roster_[m].return_record = r;
             returns_.back().members.push_back(m);
+            ++returns_.back().pending;
         }
         timers.push_back({seq, deadline, length, ConvIx{}, detail::TimerSlot::answer, r});
     }
