@@ -59,21 +59,21 @@ consume() {
 
 consume find_package -DCMAKE_PREFIX_PATH="$prefix"
 consume add_subdirectory -DCHATROUTE_SOURCE_DIR="$source_dir"
-tar -czf "$work/chatroute-src.tar.gz" -C "$source_dir" --transform 's,^,chatroute-0.1.0/,' \
+tar -czf "$work/chatroute-src.tar.gz" -C "$source_dir" --transform 's,^,chatroute-0.2.0/,' \
   CMakeLists.txt cmake include
 consume fetchcontent -DCHATROUTE_ARCHIVE="$work/chatroute-src.tar.gz"
 
 step "version check"
-# 0.x: another minor version is not compatible, so find_package(chatroute 0.2) must fail.
+# 0.x: another minor version is not compatible, so find_package(chatroute 0.1) must fail.
 mkdir -p "$work/version"
 cat >"$work/version/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.25)
 project(chatroute_version_check LANGUAGES CXX)
-find_package(chatroute 0.2 CONFIG QUIET)
+find_package(chatroute 0.1 CONFIG QUIET)
 if(chatroute_FOUND)
-  message(FATAL_ERROR "chatroute ${chatroute_VERSION} accepted for a request of 0.2")
+  message(FATAL_ERROR "chatroute ${chatroute_VERSION} accepted for a request of 0.1")
 endif()
-find_package(chatroute 0.1 CONFIG REQUIRED)
+find_package(chatroute 0.2 CONFIG REQUIRED)
 message(STATUS "found chatroute ${chatroute_VERSION}")
 CMAKE
 cmake -S "$work/version" -B "$work/version/build" "${configure[@]}" -DCMAKE_PREFIX_PATH="$prefix" | grep found
@@ -81,7 +81,7 @@ cmake -S "$work/version" -B "$work/version/build" "${configure[@]}" -DCMAKE_PREF
 if command -v pkg-config >/dev/null; then
   step "pkg-config"
   export PKG_CONFIG_PATH="$prefix/share/pkgconfig"
-  pkg-config --exact-version=0.1.0 chatroute
+  pkg-config --exact-version=0.2.0 chatroute
   mkdir -p "$work/pkg-config"
   # shellcheck disable=SC2046,SC2086  # pkg-config's flags split on purpose
   "$cxx" -std=c++20 $strict "$here/consumer.cpp" -o "$work/pkg-config/consumer" \
