@@ -6,6 +6,7 @@
 // plus every Google Benchmark flag (--benchmark_filter, --benchmark_min_time, ...).
 
 #include "alloc_counter.hpp"
+#include "live_workload.hpp"
 #include "workload.hpp"
 
 #include <benchmark/benchmark.h>
@@ -16,9 +17,13 @@
 #include <valgrind/callgrind.h>
 #define CHATROUTE_MEASURE_BEGIN() CALLGRIND_TOGGLE_COLLECT
 #define CHATROUTE_MEASURE_END() CALLGRIND_TOGGLE_COLLECT
+// With --instr-atstart=no (fast, for the cache simulation): the live series turns the
+// simulation on for its last warm-up sweeps, so the caches are warm when counting starts.
+#define CHATROUTE_INSTRUMENT_BEGIN() CALLGRIND_START_INSTRUMENTATION
 #else
 #define CHATROUTE_MEASURE_BEGIN() ((void)0)
 #define CHATROUTE_MEASURE_END() ((void)0)
+#define CHATROUTE_INSTRUMENT_BEGIN() ((void)0)
 #endif
 
 #include <algorithm>
@@ -92,12 +97,12 @@ void bm_lifecycle(benchmark::State& state, Shape shape) {
     guarded<R>(state, [&] {
         Site<R>& site = site_for<R>(shape);
         R& r = site.r();
-        for (int k = 0; k < 256; ++k, ++site.tick) lifecycle(r, site.space_for(site.tick), site.tick);  // warm-up
+        for (int k = 0; k < 256; ++k, ++site.tick) lifecycle(site, site.tick);  // warm-up
         const std::uint64_t events = r.sink().events;
         const AllocStats before = alloc_stats();
         CHATROUTE_MEASURE_BEGIN();
         for (auto _ : state) {
-            lifecycle(r, site.space_for(site.tick), site.tick);
+            lifecycle(site, site.tick);
             ++site.tick;
         }
         CHATROUTE_MEASURE_END();
@@ -153,8 +158,8 @@ void batched(benchmark::State& state, Shape shape, Prepare prepare, Act act, Cle
 }
 
 template <class R>
-void start_one(Site<R>& site, R& r, Batch& b, std::size_t k) {
-    b.conversations[k] = must(r.start_conversation(site.space_for(site.tick++)), "start");
+void start_one(Site<R>& site, R&, Batch& b, std::size_t k) {
+    b.conversations[k] = site.start(site.tick++);
 }
 template <class R>
 void start_offered(Site<R>& site, R& r, Batch& b, std::size_t k) {
@@ -302,7 +307,7 @@ void bm_storm(benchmark::State& state, Shape shape, bool fixed) {
         for (auto _ : state) {
             missed.clear();
             for (std::uint64_t k = 0; k < size; ++k) {
-                conversations[k] = must(r.start_conversation(site.space_for(site.tick++)), "start");
+                conversations[k] = site.start(site.tick++);
                 const AgentId a = offered(r, conversations[k]);
                 if (misses_offers(a))
                     missed.push_back(a);
@@ -329,6 +334,65 @@ void bm_storm(benchmark::State& state, Shape shape, bool fixed) {
         finish(state, fired_total, allocations);
         state.counters["allocs/op"] = counted == 0 ? 0.0 : static_cast<double>(allocations) / static_cast<double>(counted);
     });
+}
+
+// ---- Issue 13's series: live conversations in proportion to agents ----
+//
+// One operation is one visit of live_workload.hpp's host to a conversation slot; the cost
+// is reported per command (visits that only look, or wait for a missed offer to expire,
+// issue none). The site is built and run for 20 sweeps untimed, so every slot is in its
+// cycle and every container at its steady size; allocations are counted after that.
+
+template <class R>
+std::unique_ptr<LiveSite<R>>& cached_live() {
+    static std::unique_ptr<LiveSite<R>> site;
+    return site;
+}
+
+// Heap bytes the engine holds (the host's own arrays taken out) per live conversation,
+// right after the warm-up.
+inline double live_heap_per_conversation = 0;
+
+template <class R>
+LiveSite<R>& live_for(std::uint32_t agents, std::uint32_t warmup) {
+    auto& site = cached_live<R>();
+    if (!site || site->agents() != agents) {
+        site.reset();
+        cached_site<R>().reset();  // one big site in memory at a time
+        const AllocStats before = alloc_stats();
+        site = std::make_unique<LiveSite<R>>(agents);
+        site->sweep(warmup > 2 ? warmup - 2 : 0);
+        CHATROUTE_INSTRUMENT_BEGIN();
+        site->sweep(warmup > 2 ? 2 : warmup);
+        const std::int64_t engine = alloc_stats().live_bytes - before.live_bytes - static_cast<std::int64_t>(site->host_bytes());
+        live_heap_per_conversation = static_cast<double>(engine) / static_cast<double>(site->r().live_conversations());
+    }
+    return *site;
+}
+
+template <class R>
+void bm_live(benchmark::State& state, std::uint32_t agents, std::uint32_t warmup) {
+    try {
+        LiveSite<R>& site = live_for<R>(agents, warmup);
+        R& r = site.r();
+        const std::uint64_t events = r.sink().events;
+        std::uint64_t commands = 0;
+        const AllocStats before = alloc_stats();
+        CHATROUTE_MEASURE_BEGIN();
+        for (auto _ : state) commands += site.visit();
+        CHATROUTE_MEASURE_END();
+        finish(state, commands, allocations_since(before));
+        const double live = static_cast<double>(r.live_conversations());
+        state.counters["visits"] = static_cast<double>(state.iterations());
+        state.counters["live/agent"] = live / agents;
+        state.counters["events/op"] = static_cast<double>(r.sink().events - events) / static_cast<double>(std::max<std::uint64_t>(1, commands));
+        // R13 + the engine's own account of its containers, whole engine, per live conversation.
+        state.counters["usage B/live"] = static_cast<double>(r.memory_usage().total()) / live;
+        state.counters["heap B/live"] = live_heap_per_conversation;
+    } catch (const std::exception& e) {
+        cached_live<R>().reset();
+        state.SkipWithError(e.what());
+    }
 }
 
 // ---- Memory: read from the phases of building a site ----
@@ -458,6 +522,7 @@ void add_commands(const std::string& series, const std::string& router, std::uin
 
 struct SizePlan {
     std::vector<std::uint64_t> agents, agents_naive, spaces, conversations, conversations_naive, loaded, memory_agents;
+    std::vector<std::uint64_t> strategies, skills, live;
 };
 
 const std::vector<std::string> all_commands{"lifecycle", "start",      "accept",           "decline",
@@ -478,12 +543,24 @@ Shape loaded_shape(std::uint64_t agents, std::uint32_t spaces) {
     return Shape{static_cast<std::uint32_t>(agents), spaces, 1, 3, 100, 0};
 }
 Shape memory_agents_shape(std::uint64_t agents) { return Shape{static_cast<std::uint32_t>(agents), 100, 4, 3, 1, 0}; }
+// The agents series under another strategy (R28), or with 20% of conversations carrying a
+// priority and required skills, agents in four skill groups (R29, R30).
+Shape strategy_shape(std::uint64_t agents, Strategy strategy) {
+    Shape shape = agents_shape(agents);
+    shape.strategy = strategy;
+    return shape;
+}
+Shape skills_shape(std::uint64_t agents) {
+    Shape shape = agents_shape(agents);
+    shape.skilled_percent = 20;
+    return shape;
+}
 
 void register_all(bool tiny) {
     SizePlan plan;
     std::uint32_t spaces_agents = 100'000, conversation_agents = 10'000, loaded_spaces = 100;
     if (tiny) {
-        plan = {{100}, {100}, {1, 10}, {1000}, {1000}, {1000}, {1000}};
+        plan = {{100}, {100}, {1, 10}, {1000}, {1000}, {1000}, {1000}, {100}, {1000}, {100}};  // skills: 10 agents a space
         spaces_agents = 100;
         conversation_agents = 100;
         loaded_spaces = 10;
@@ -495,6 +572,9 @@ void register_all(bool tiny) {
         plan.conversations_naive = {1'000, 10'000, 100'000, 1'000'000};
         plan.loaded = {10'000, 100'000};
         plan.memory_agents = {1'000, 10'000, 100'000, 1'000'000};
+        plan.strategies = {1'000, 10'000, 100'000, 1'000'000};
+        plan.skills = {1'000, 10'000, 100'000, 1'000'000};
+        plan.live = {1'000, 10'000, 100'000, 1'000'000};
     }
     // Agents: 100 spaces, one role each, limit 3, every agent idle, up to 1,024 live chats.
     for (std::uint64_t n : plan.agents) add_commands<Ours>("agents", "ours", n, agents_shape(n), all_commands, tiny);
@@ -520,6 +600,27 @@ void register_all(bool tiny) {
     for (std::uint64_t n : plan.conversations_naive)
         add_commands<Naive>("conversations", "naive", n, conversations_shape(n, conversation_agents),
                             {"memory", "lifecycle", "message"}, tiny);
+    // R28's other strategies, against the naive router given the same strategy (a scan).
+    const std::vector<std::string> strategy_commands{"lifecycle", "start", "accept", "decline", "resolve"};
+    const std::vector<std::string> strategy_naive_commands{"lifecycle", "start", "decline"};
+    for (const Strategy strategy : {Strategy::least_active, Strategy::most_available, Strategy::least_recent})
+        for (std::uint64_t n : plan.strategies) {
+            const std::string series{to_string(strategy)};
+            add_commands<Ours>(series, "ours", n, strategy_shape(n, strategy), strategy_commands, tiny);
+            add_commands<Naive>(series, "naive", n, strategy_shape(n, strategy), strategy_naive_commands, tiny);
+        }
+    // Priority and skills: 20% of conversations (R29, R30).
+    for (std::uint64_t n : plan.skills) {
+        add_commands<Ours>("skills", "ours", n, skills_shape(n), strategy_commands, tiny);
+        add_commands<Naive>("skills", "naive", n, skills_shape(n), strategy_naive_commands, tiny);
+    }
+    // Issue 13: live conversations in proportion to agents (~1.5 each).
+    for (std::uint64_t n : plan.live) {
+        const auto agents = static_cast<std::uint32_t>(n);
+        const std::uint32_t warmup = tiny ? 3 : 20;
+        add(Meta{"live", "mix", "ours", n}, [agents, warmup](auto& s) { bm_live<Ours>(s, agents, warmup); })
+            ->Unit(benchmark::kNanosecond);
+    }
     // Memory per agent and per membership: four roles each in 100 spaces.
     for (std::uint64_t n : plan.memory_agents) {
         add_commands<Ours>("agents", "ours", n, memory_agents_shape(n), {"memory"}, tiny);
@@ -556,7 +657,9 @@ std::vector<std::uint64_t> sizes_of(const std::string& series, const std::string
 
 std::vector<std::string> commands_of(const std::string& series) {
     std::vector<std::string> commands;
-    for (const std::string& c : all_commands)
+    std::vector<std::string> listed = all_commands;
+    listed.push_back("mix");
+    for (const std::string& c : listed)
         for (const auto& [name, meta] : registry())
             if (meta.series == series && meta.command == c) {
                 commands.push_back(c);
@@ -735,6 +838,54 @@ void targets_table() {
     }
 }
 
+// Issue 13: the live series, and its targets.
+void live_table() {
+    const std::vector<std::uint64_t> sizes = sizes_of("live");
+    if (sizes.empty()) return;
+    std::printf("\nLive conversations in proportion to agents (issue 13): per command (ours)\n");
+    std::printf("%-10s%12s%10s%12s%12s%14s%14s%12s\n", "agents", "ns/command", "x 1st", "live/agent", "events/cmd",
+                "usage B/live", "heap B/live", "allocs/cmd");
+    const auto base = find("live", "mix", "ours", sizes.front());
+    for (std::uint64_t n : sizes) {
+        const auto r = find("live", "mix", "ours", n);
+        if (!r) continue;
+        std::printf("%-10s%12s%10s%12s%12s%14s%14s%12.2g\n", size_label(n).c_str(), fixed(r->ns_per_op).c_str(),
+                    base ? (fixed(r->ns_per_op / base->ns_per_op, 2) + "x").c_str() : "-",
+                    fixed(counter(r, "live/agent"), 2).c_str(), fixed(counter(r, "events/op"), 2).c_str(),
+                    fixed(counter(r, "usage B/live")).c_str(), fixed(counter(r, "heap B/live")).c_str(),
+                    counter(r, "allocs/op"));
+    }
+    std::printf("\nIssue 13 targets\n%-64s%16s%12s%8s\n", "target", "measured", "goal", "met");
+    const auto row = [](const std::string& what, double measured, const std::string& goal, bool met) {
+        std::printf("%-64s%16s%12s%8s\n", what.c_str(), std::isnan(measured) ? "-" : fixed(measured, 2).c_str(),
+                    goal.c_str(), std::isnan(measured) ? "?" : (met ? "yes" : "NO"));
+    };
+    const auto ratio = [](const std::string& series, const std::string& command, std::uint64_t hi, std::uint64_t lo) {
+        const auto h = find(series, command, "ours", hi);
+        const auto l = find(series, command, "ours", lo);
+        return h && l ? h->ns_per_op / l->ns_per_op : NAN;
+    };
+    const double r5 = ratio("live", "mix", 100'000, 1'000), r6 = ratio("live", "mix", 1'000'000, 1'000);
+    row("live series: ns/command at 1e5 agents / at 1e3", r5, "<= 4x", r5 <= 4);
+    row("live series: ns/command at 1e6 agents / at 1e3", r6, "<= 6x", r6 <= 6);
+    const double m = ratio("conversations", "message", 10'000'000, 1'000);
+    row("message at 1e7 live conversations / at 1e3", m, "<= 3x", m <= 3);
+    const double st = ratio("agents", "storm", 1'000'000, 1'000);
+    row("missed-offer storm (10% of agents) per deadline, 1e6 / 1e3 agents", st, "<= 3x", st <= 3);
+    double worst = NAN;
+    for (std::uint64_t n : sizes) {
+        const double b = counter(find("live", "mix", "ours", n), "usage B/live");
+        if (!std::isnan(b) && (std::isnan(worst) || b > worst)) worst = b;
+    }
+    row("bytes per live conversation, whole engine (worst size)", worst, "< 117", worst < 117);
+    double allocs = NAN;
+    for (std::uint64_t n : sizes) {
+        const double a = counter(find("live", "mix", "ours", n), "allocs/op");
+        if (!std::isnan(a) && (std::isnan(allocs) || a > allocs)) allocs = a;
+    }
+    row("allocations per command after warm-up, live series (worst size)", allocs, "0", allocs == 0);
+}
+
 void print_summary() {
     std::printf("\n================================ summary ================================\n");
     targets_table();
@@ -745,6 +896,12 @@ void print_summary() {
     naive_table("agents", "Agents (idle)");
     naive_table("loaded", "Agents at peak (99% busy)");
     naive_table("conversations", "Live conversations");
+    for (const std::string series : {"least_active", "most_available", "least_recent", "skills"}) {
+        const std::string what = series == "skills" ? std::string("Priority and skills on 20% of conversations") : "Strategy " + series;
+        scaling_table(series, what + " (agents series: 100 spaces, idle)", std::nullopt);
+        naive_table(series, what + ", against the naive router doing the same by scanning");
+    }
+    live_table();
     memory_table();
     std::vector<std::string> errors;
     for (const auto& [name, result] : results())

@@ -5,7 +5,11 @@
 //   - every record in a std::map keyed by id (agents, spaces, conversations),
 //   - the next eligible agent found by a linear scan of the space's ring from the cursor,
 //   - every deadline in one std::multimap (ties keep insertion order, as R25 wants),
-//   - waiting conversations in a std::map keyed by age (R10), routed by one pass over it.
+//   - waiting conversations in a std::map keyed by (priority, age) (R10, R29), routed by
+//     one pass over it,
+//   - R28's strategies by the obvious scan: every agent of the ring, from the cursor, its
+//     key computed on the spot; the smallest key wins, ties going to the first from the
+//     cursor; R30's skills by comparing sorted lists of names.
 // It emits the same event types to the same sink. Not covered (never measured): revoking
 // roles, limits, site and workflow updates; a closed conversation's id is simply unknown.
 
@@ -13,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +46,7 @@ public:
         space.timings = settings.timings;
         space.fallback = settings.fallback_message;
         space.chat_enabled = settings.is_new;
+        space.strategy = settings.strategy;
         const std::uint32_t id = next_space_++;
         spaces_.emplace(id, std::move(space));
         return SpaceId{id, 0};
@@ -51,6 +57,8 @@ public:
         if (auto ok = validate(settings); !ok) return tl::unexpected(ok.error());
         Agent agent;
         agent.limit = settings.limit ? static_cast<std::uint32_t>(*settings.limit) : 3;
+        agent.skills = settings.skills;
+        std::sort(agent.skills.begin(), agent.skills.end());
         const std::uint32_t id = next_agent_++;
         agents_.emplace(id, std::move(agent));
         return AgentId{id, 0};
@@ -103,12 +111,15 @@ public:
         conv.space = space_id.index;
         conv.status = Status::waiting_for_agent;
         conv.handoff = handoff;
+        conv.priority = static_cast<std::uint16_t>(options.priority);
+        conv.skills = options.skills;
+        std::sort(conv.skills.begin(), conv.skills.end());
         conv.offer = conv.window = conv.limit = timers_.end();
         conv.window = schedule(id, Slot::window, space->second.timings.accept_window);
         conv.limit = schedule(id, Slot::limit, space->second.timings.max_duration);
         const ConversationId handle{id, 0};
         emit(events::ConversationStarted{instant_, handle, space_id, handoff});
-        waiting_.emplace(conv.age, id);
+        waiting_.emplace(conv.wait_key(), id);
         route();
         return handle;
     }
@@ -140,16 +151,16 @@ public:
         unlink_offer(id.index, conv);
         --agent.pending;
         emit(events::OfferDeclined{instant_, id, agent_id});
-        // R12: the next eligible agent other than the decliner; else the decliner.
+        // R12, R28: the strategy's choice other than the decliner; else the decliner.
         Space& space = spaces_.find(conv.space)->second;
-        std::size_t position = next_eligible(space, conv.space, agent_id.index);
-        if (position == npos && eligible(agent_id.index, conv.space)) {
+        std::size_t position = next_eligible(space, conv, agent_id.index);
+        if (position == npos && eligible(agent_id.index, conv)) {
             position = std::find(space.ring.begin(), space.ring.end(), agent_id.index) - space.ring.begin();
         }
         if (position != npos)
             offer(id.index, conv, space, position);
         else
-            waiting_.emplace(conv.age, id.index);
+            waiting_.emplace(conv.wait_key(), id.index);
         route();
         return {};
     }
@@ -228,6 +239,7 @@ public:
 private:
     static constexpr std::uint32_t nil = 0xFFFF'FFFF;
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
     enum class Slot : std::uint8_t { offer, window, limit };
 
     struct Membership {
@@ -238,6 +250,8 @@ private:
         std::uint32_t limit = 3;
         std::uint32_t assigned = 0;
         std::uint32_t pending = 0;
+        std::int64_t last_offer = never;  // R28 least_recent
+        std::vector<std::string> skills;  // sorted
         std::map<std::uint32_t, Membership> spaces;
         std::vector<std::uint32_t> offers;  // pending offers, oldest first
     };
@@ -245,6 +259,7 @@ private:
         SpaceTimings timings;
         std::string fallback;
         bool chat_enabled = true;
+        Strategy strategy = Strategy::round_robin;
         std::vector<std::uint32_t> ring;  // agents in the order they gained the role
         std::size_t cursor = 0;
         std::uint64_t exhausted_in_pass = 0;  // nobody eligible, found in this routing pass
@@ -260,7 +275,10 @@ private:
         bool handoff = false;
         bool ended = false;
         bool warned = false;
+        std::uint16_t priority = 0;       // R29
+        std::vector<std::string> skills;  // R30, sorted
         TimerIt offer, window, limit;
+        [[nodiscard]] std::uint64_t wait_key() const { return (std::uint64_t(1000 - priority) << 53) | age; }
     };
 
     // ---- Checks ----
@@ -350,15 +368,46 @@ private:
         auto m = a.spaces.find(space);
         return m != a.spaces.end() && m->second.role && m->second.available && a.assigned + a.pending < a.limit;
     }
+    // R30: and the agent holds every skill the conversation requires.
+    [[nodiscard]] bool eligible(std::uint32_t agent_id, const Conversation& conv) const {
+        if (!eligible(agent_id, conv.space)) return false;
+        const Agent& a = agents_.find(agent_id)->second;
+        return std::includes(a.skills.begin(), a.skills.end(), conv.skills.begin(), conv.skills.end());
+    }
 
-    // R9: the ring position of the first eligible agent from the cursor on, wrapping.
-    [[nodiscard]] std::size_t next_eligible(const Space& s, std::uint32_t space, std::uint32_t skip = nil) const {
+    // R28: smaller is offered first (StandardPolicy's keys).
+    [[nodiscard]] std::int64_t key(Strategy strategy, std::uint32_t agent_id) const {
+        const Agent& a = agents_.find(agent_id)->second;
+        switch (strategy) {
+            case Strategy::round_robin: return 0;
+            case Strategy::least_active: return std::int64_t{a.assigned} + a.pending;
+            case Strategy::most_available:
+                return -(std::int64_t{a.limit} - std::int64_t{a.assigned} - std::int64_t{a.pending});
+            case Strategy::least_recent: return a.last_offer;
+        }
+        return 0;
+    }
+
+    // R9, R28: the ring position of the eligible agent with the smallest key, the first
+    // from the cursor among equals (wrapping). Round robin stops at the first eligible
+    // agent; the other strategies look at every agent of the ring.
+    [[nodiscard]] std::size_t next_eligible(const Space& s, const Conversation& conv,
+                                            std::uint32_t skip = nil) const {
         const std::size_t n = s.ring.size();
+        std::size_t best = npos;
+        std::int64_t best_key = 0;
         for (std::size_t step = 0; step < n; ++step) {
             const std::size_t position = (s.cursor + step) % n;
-            if (s.ring[position] != skip && eligible(s.ring[position], space)) return position;
+            const std::uint32_t agent = s.ring[position];
+            if (agent == skip || !eligible(agent, conv)) continue;
+            if (s.strategy == Strategy::round_robin) return position;
+            const std::int64_t k = key(s.strategy, agent);
+            if (best == npos || k < best_key) {
+                best = position;
+                best_key = k;
+            }
         }
-        return npos;
+        return best;
     }
 
     void offer(std::uint32_t c, Conversation& conv, Space& space, std::size_t position) {
@@ -368,6 +417,7 @@ private:
         ++agent.pending;
         agent.offers.push_back(c);
         space.cursor = position + 1;
+        agent.last_offer = instant_.time_since_epoch().count();
         conv.offer = schedule(c, Slot::offer, space.timings.offer_timeout);
         emit(events::Offered{instant_, ConversationId{c, 0}, AgentId{agent_id, 0}, SpaceId{conv.space, 0},
                              instant_ + space.timings.offer_timeout});
@@ -386,11 +436,12 @@ private:
         unlink_offer(c, conv);
         --agents_.find(agent_id)->second.pending;
         emit(events::OfferWithdrawn{instant_, ConversationId{c, 0}, AgentId{agent_id, 0}, why});
-        if (why != WithdrawReason::conversation_ended) waiting_.emplace(conv.age, c);
+        if (why != WithdrawReason::conversation_ended) waiting_.emplace(conv.wait_key(), c);
     }
 
-    // R10: one pass over the waiting conversations, oldest first. Offering only takes
-    // eligibility away, so a space found with nobody eligible stays so for the pass.
+    // R10, R29: one pass over the waiting conversations, highest priority then oldest first.
+    // Offering only takes eligibility away, so a space found with nobody eligible stays so
+    // for the pass.
     void route() {
         ++pass_;
         for (auto it = waiting_.begin(); it != waiting_.end();) {
@@ -401,9 +452,9 @@ private:
                 ++it;
                 continue;
             }
-            const std::size_t position = next_eligible(space, conv.space);
+            const std::size_t position = next_eligible(space, conv);
             if (position == npos) {
-                space.exhausted_in_pass = pass_;
+                if (conv.skills.empty()) space.exhausted_in_pass = pass_;  // else only its skills are lacking
                 ++it;
                 continue;
             }
@@ -432,7 +483,7 @@ private:
             return;
         }
         if (conv.offered_to != nil) withdraw_offer(c, conv, WithdrawReason::conversation_ended);
-        waiting_.erase(conv.age);
+        waiting_.erase(conv.wait_key());
         if (fallback) emit(events::FallbackMessage{instant_, id, spaces_.find(conv.space)->second.fallback});
         emit(events::ConversationEnded{instant_, id, reason});
         emit(events::Resolved{instant_, id, resolutions_.back()});
@@ -503,7 +554,7 @@ private:
         emit(events::OfferTimedOut{instant_, ConversationId{c, 0}, AgentId{agent_id, 0}});
         for (auto& [space, m] : agent.spaces)
             if (m.role && m.available) change_availability(agent_id, space, false, AvailabilityReason::offer_timeout);
-        waiting_.emplace(conv.age, c);
+        waiting_.emplace(conv.wait_key(), c);
     }
 
     // ---- Queries ----

@@ -44,6 +44,8 @@ struct Shape {
     std::uint32_t limit = 3;          // each agent's conversation limit
     std::uint32_t free_every = 1;     // 1: every agent idle; 100: 99% of agents at their limit
     std::uint64_t background = 0;     // live, accepted conversations held by idle agents
+    Strategy strategy = Strategy::round_robin;  // every space's (R28)
+    std::uint32_t skilled_percent = 0;  // share of conversations with a priority and skills (R29, R30)
 
     friend bool operator==(const Shape&, const Shape&) = default;
 };
@@ -58,6 +60,33 @@ inline SpaceSettings bench_space() {
     settings.timings.inactivity_grace = std::chrono::hours{100'000};
     settings.timings.max_duration = std::chrono::hours{200'000};
     return settings;
+}
+
+// R30: a vocabulary of 8 skills; agent group g (of four) holds skills 2g, 2g+1 and 2g+2,
+// so every skill is held by one or two groups. Groups go round within each space.
+inline const std::vector<std::string>& skill_vocabulary() {
+    static const std::vector<std::string> names{"billing", "refunds", "returns", "shipping",
+                                                "spanish", "german",  "enterprise", "api"};
+    return names;
+}
+inline std::vector<std::string> agent_skills(std::uint32_t group) {
+    const std::vector<std::string>& v = skill_vocabulary();
+    const std::uint32_t g = group % 4;
+    return {v[2 * g], v[2 * g + 1], v[(2 * g + 2) % v.size()]};
+}
+// 64 start options, cycled through by the workload (made once: starting allocates nothing
+// on the benchmark's side). `percent` of them carry a priority of 1-10 and one or two
+// required skills that one agent group covers; the rest are plain.
+inline std::vector<StartOptions> skilled_options(std::uint32_t percent) {
+    const std::vector<std::string>& v = skill_vocabulary();
+    std::vector<StartOptions> options(64);
+    for (std::uint32_t j = 0; j < options.size(); ++j) {
+        if ((j * 37 + 11) % 100 >= percent) continue;
+        const std::uint32_t g = (j / 3) % 4;
+        options[j].priority = 1 + j % 10;
+        options[j].skills = j % 2 == 0 ? std::vector<std::string>{v[2 * g]} : std::vector<std::string>{v[2 * g], v[2 * g + 1]};
+    }
+    return options;
 }
 
 // Heap bytes (and, for the engine, memory_usage().total()) after each phase of building.
@@ -83,9 +112,15 @@ struct Site {
     std::vector<ConversationId> background;       // accepted, active, kept live
     std::vector<AgentId> background_assignee;
     std::uint64_t tick = 0;                       // rotates spaces and conversations
+    std::vector<StartOptions> options;            // cycled through when the shape is skilled
 
     R& r() { return *router; }
     SpaceId space_for(std::uint64_t i) const { return spaces[i % spaces.size()]; }
+    // Starts the i-th conversation: in space i % spaces, with options i % 64 if skilled.
+    ConversationId start(std::uint64_t i) {
+        if (options.empty()) return must(router->start_conversation(space_for(i)), "start");
+        return must(router->start_conversation(space_for(i), options[i % options.size()]), "start");
+    }
 };
 
 // The agent currently offered `c`; throws when nobody is.
@@ -115,10 +150,16 @@ std::unique_ptr<Site<R>> build_site(const Shape& shape) {
     site->agents.reserve(shape.agents);
     site->background.reserve(shape.background);
     site->background_assignee.reserve(shape.background);
-    for (std::uint32_t s = 0; s < shape.spaces; ++s) site->spaces.push_back(must(r.add_space(bench_space()), "add_space"));
+    SpaceSettings settings = bench_space();
+    settings.strategy = shape.strategy;
+    for (std::uint32_t s = 0; s < shape.spaces; ++s) site->spaces.push_back(must(r.add_space(settings), "add_space"));
     site->after_spaces = footprint(r);
-    for (std::uint32_t i = 0; i < shape.agents; ++i)
-        site->agents.push_back(must(r.add_agent(AgentSettings{shape.limit}), "add_agent"));
+    for (std::uint32_t i = 0; i < shape.agents; ++i) {
+        AgentSettings agent{shape.limit};
+        if (shape.skilled_percent > 0) agent.skills = agent_skills(i / shape.spaces);  // i-th in space i % spaces
+        site->agents.push_back(must(r.add_agent(agent), "add_agent"));
+    }
+    if (shape.skilled_percent > 0) site->options = skilled_options(shape.skilled_percent);
     site->after_agents = footprint(r);
     const std::uint32_t step = shape.memberships == 0 ? 1 : std::max<std::uint32_t>(1, shape.spaces / shape.memberships);
     for (std::uint32_t j = 0; j < shape.memberships; ++j)
@@ -160,10 +201,9 @@ void close(R& r, ConversationId c) {
     if (assignee) must(r.resolve(c, *assignee, "Done"), "resolve");
 }
 
-// start -> offer -> accept -> three messages -> end -> resolve.
+// offer -> accept -> three messages -> end -> resolve, for a conversation just started.
 template <class R>
-void lifecycle(R& r, SpaceId space, std::uint64_t i) {
-    const ConversationId c = must(r.start_conversation(space), "start");
+void lifecycle_after_start(R& r, ConversationId c, std::uint64_t i) {
     const AgentId a = offered(r, c);
     must(r.accept(c, a), "accept");
     must(r.customer_message(c, MessageRef{i}), "message");
@@ -171,6 +211,17 @@ void lifecycle(R& r, SpaceId space, std::uint64_t i) {
     must(r.customer_message(c, MessageRef{i}), "message");
     must(r.end_by_agent(c, a), "end");
     must(r.resolve(c, a, "Done"), "resolve");
+}
+
+// start -> offer -> accept -> three messages -> end -> resolve.
+template <class R>
+void lifecycle(R& r, SpaceId space, std::uint64_t i) {
+    lifecycle_after_start(r, must(r.start_conversation(space), "start"), i);
+}
+// The same, started as the site starts its i-th conversation (options when skilled).
+template <class R>
+void lifecycle(Site<R>& site, std::uint64_t i) {
+    lifecycle_after_start(site.r(), site.start(i), i);
 }
 
 // A small, fast, deterministic generator for picking conversations at random.
