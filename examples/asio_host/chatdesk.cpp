@@ -263,40 +263,6 @@ chatroute::duration from_seconds(double seconds) {
     return chatroute::at_seconds(seconds).time_since_epoch();
 }
 
-// ---- The engine's API across versions ----
-// chatroute 0.2 takes (conversation, agent) in accept/decline and adds transfer (R32); these
-// pick whichever the engine in the build has, so the host compiles against both.
-
-template <class Engine>
-chatroute::Result<void> engine_accept(Engine& engine, ConversationId conversation, AgentId agent) {
-    if constexpr (requires { engine.accept(conversation, agent); })
-        return engine.accept(conversation, agent);
-    else
-        return engine.accept(agent, conversation);
-}
-
-template <class Engine>
-chatroute::Result<void> engine_decline(Engine& engine, ConversationId conversation, AgentId agent) {
-    if constexpr (requires { engine.decline(conversation, agent); })
-        return engine.decline(conversation, agent);
-    else
-        return engine.decline(agent, conversation);
-}
-
-template <class Engine>
-concept can_transfer = requires(Engine& engine, ConversationId c, AgentId a, SpaceId s, std::optional<AgentId> to) {
-    engine.transfer(c, a, s, to);
-};
-
-template <class Engine>
-chatroute::Result<void> engine_transfer(Engine& engine, ConversationId conversation, AgentId assignee, SpaceId target,
-                                        std::optional<AgentId> to_agent) {
-    if constexpr (can_transfer<Engine>)
-        return engine.transfer(conversation, assignee, target, to_agent);
-    else
-        return tl::unexpected(chatroute::Error::invalid_argument);
-}
-
 // ---- Connections ----
 
 class Desk;
@@ -877,8 +843,8 @@ chatroute::Result<void> Desk::dispatch(const json& c) {
         }
         return {};
     }
-    if (cmd == "accept") return engine_accept(engine, conversation(), agent());
-    if (cmd == "decline") return engine_decline(engine, conversation(), agent());
+    if (cmd == "accept") return engine.accept(conversation(), agent());
+    if (cmd == "decline") return engine.decline(conversation(), agent());
     if (cmd == "message") {
         if (text("from") == "customer") return engine.customer_message(conversation(), body());
         return engine.agent_message(conversation(), agent(), body());
@@ -894,10 +860,10 @@ chatroute::Result<void> Desk::dispatch(const json& c) {
         return engine.end_by_agent(conversation(), agent());
     }
     if (cmd == "resolve") return engine.resolve(conversation(), agent(), text("resolution"));
-    if (cmd == "transfer") {  // R32, chatroute 0.2
+    if (cmd == "transfer") {  // R32
         std::optional<AgentId> to;
         if (c.contains("to_agent")) to = agent("to_agent");
-        return engine_transfer(engine, conversation(), agent(), space(), to);
+        return engine.transfer(conversation(), agent(), space(), to);
     }
     return tl::unexpected(Error::invalid_argument);
 }
@@ -1123,7 +1089,7 @@ void Desk::agent_command(const SessionPtr& session, std::string_view word, std::
     else if (word == "follow-up") command = on("follow_up");
     else if (word == "end") (command = on("end"))["by"] = "agent";
     else if (word == "resolve") (command = on("resolve"))["resolution"] = text;
-    else if (word == "transfer" && can_transfer<EngineT>) {
+    else if (word == "transfer") {
         const auto [target, to_agent] = split(text);
         if (target.empty() || to_agent.find(' ') != std::string_view::npos)
             return session->send(error_line("invalid_argument", "usage: transfer <c> <space> [agent]"));
@@ -1311,13 +1277,19 @@ void Desk::deliver(const E& event) {
             if (event.to == chatroute::Status::closed)
                 if (auto found = conversations_.find(event.conversation); found != conversations_.end())
                     found->second.closed = true;
-    } else if constexpr (std::string_view(E::name) == "transferred") {  // R32, chatroute 0.2
+    } else if constexpr (std::is_same_v<E, ev::Transferred>) {
+        // R32, R33: the conversation now belongs to the target space (its team hears its notes
+        // from now on). The assignee keeps it until slot_released, so it also gets the
+        // status_changed (active -> waiting_for_agent) that comes between.
         to_agent(event.agent, line);
-        if (auto found = conversations_.find(event.conversation); found != conversations_.end()) {
-            found->second.assignee.reset();
+        to_customer(event.conversation, line);
+        if (auto found = conversations_.find(event.conversation); found != conversations_.end())
             found->second.space = event.space;
-            to_customer(event.conversation, line);
-        }
+    } else if constexpr (std::is_same_v<E, ev::SlotReleased>) {
+        to_agent(event.agent, line);
+        if (auto found = conversations_.find(event.conversation);
+            found != conversations_.end() && found->second.assignee == event.agent)
+            found->second.assignee.reset();  // transferred (R32, R33) or closed
     } else if constexpr (requires { event.agent; }) {
         to_agent(event.agent, line);  // availability, offers, transcript, slot: the agent's own
     }

@@ -11,6 +11,9 @@ after TEST_TIMEOUT_S and always stops what it started):
                 customer acts only on its own conversation (its token)
   notes         notes and follow-ups reach the team of the conversation's space and its
                 assignee, never an agent outside the space, never the customer
+  transfer      `transfer <c> <space> [agent]` (R32): the events in order, the offer in
+                the target space (to the named agent), the transcript for whoever
+                accepts, refusals; the conversation's notes go to the target's team
   limits        printable UTF-8, line length, idle timeout, maximum connections, the
                 backlog before acceptance, flags range-checked at parse
   emfile        the accept loop survives running out of descriptors and resumes
@@ -483,6 +486,126 @@ def case_notes():
     carol.quiet()
     server.stop()
     return f"{notes + 1} notes: reached the space's team only; never bob (other space), never a customer"
+
+
+def case_transfer():
+    # Two spaces; a1 and a2 hold the role in A, b1 and b2 in B (SPEC R32).
+    agents = agents_file(("a1", ["A"]), ("a2", ["A"]), ("b1", ["B"]), ("b2", ["B"]))
+    server = Server(*QUIET_TIMINGS, agents=agents)
+    port = server.port
+    a1, a2, b1, b2 = (login(port, name) for name in ("a1", "a2", "b1", "b2"))
+    everyone = (a1, a2, b1, b2)
+    for agent, space in ((a1, "A"), (a2, "A"), (b1, "B")):  # b2 stays away for now
+        agent.send(f"available {space}")
+        agent.expect("ok")
+        agent.event("availability_changed", agent=agent.name, space=space, available="true")
+
+    def refused(agent, command, code):
+        agent.send(command)
+        got = agent.line()
+        if not got.startswith(f"error {code} "):
+            fail(f"{agent.name}: {command!r} answered {got!r}, not error {code}")
+
+    def note(author, conversation, text, team, outside):
+        author.send(f"note {conversation} {text}")
+        author.expect("ok")
+        for member in team:
+            member.event("note", conversation=conversation, agent=author.name, audience="team", text=text)
+        for other in outside:
+            other.quiet(0.1)
+
+    # c1 starts in A; round robin offers it to a1 (role granted first, R9), who accepts.
+    guest = customer(port, "A")
+    c1 = guest.conversation
+    a1.event("offered", conversation=c1, agent="a1", space="A")
+    a1.send(f"accept {c1}")
+    a1.expect("ok")
+    a1.event("accepted", conversation=c1, agent="a1")
+    a1.event("status_changed", conversation=c1, from_="waiting_for_agent", to="active")
+    guest.event("accepted", conversation=c1, agent="a1")
+    # In A, a note reaches a1 (assignee, role) and a2 (role), nobody of B.
+    note(a1, c1, "asks for the B team", team=(a1, a2), outside=(b1, b2, guest))
+
+    # Only the assignee may transfer; the target must exist; to_agent needs the role there.
+    refused(a2, f"transfer {c1} B", "not_assignee")            # role in A, not the assignee
+    refused(b1, f"transfer {c1} B", "not_an_agent_in_space")   # no role in A
+    refused(a1, f"transfer {c1} Nowhere", "unknown_space")
+    refused(a1, f"transfer {c1} B a2", "not_an_agent_in_space")  # a2 has no role in B
+    refused(a1, f"transfer {c1} B zed", "unknown_agent")
+    refused(a1, f"transfer {c1}", "invalid_argument")
+    for agent in everyone:
+        agent.quiet(0.1)
+
+    # a1 sends it to B: transferred, status_changed (active -> waiting_for_agent),
+    # slot_released, all at one instant; then routing offers it in B (R32).
+    a1.send(f"transfer {c1} B")
+    a1.expect("ok")
+    moved = a1.event("transferred", conversation=c1, agent="a1", space="B", reason="agent")
+    a1.event("status_changed", conversation=c1, from_="active", to="waiting_for_agent", at=moved["at"])
+    a1.event("slot_released", conversation=c1, agent="a1", at=moved["at"])
+    guest.event("transferred", conversation=c1, agent="a1", space="B", reason="agent")
+    b1.event("offered", conversation=c1, agent="b1", space="B", at=moved["at"])
+    for agent in (a1, a2, b2):
+        agent.quiet(0.1)
+
+    # Waiting in B: a1 no longer acts in it; b1 has the role but is not the assignee (R32).
+    refused(a1, f"note {c1} still mine?", "not_an_agent_in_space")
+    refused(a1, f"transfer {c1} A", "not_an_agent_in_space")
+    refused(b1, f"transfer {c1} A", "not_assignee")
+    # Its notes now reach B's team, not A's.
+    note(b2, c1, "noted in B", team=(b1, b2), outside=(a1, a2, guest))
+
+    # The customer writes while it waits; b1 accepts and gets that message and the transcript.
+    guest.send("say anyone in B?")
+    guest.expect("ok")
+    guest.event("message", conversation=c1, from_="customer", text="anyone in B?")
+    b1.send(f"accept {c1}")
+    b1.expect("ok")
+    b1.event("accepted", conversation=c1, agent="b1")
+    b1.event("message", conversation=c1, from_="customer", text="anyone in B?")  # the backlog
+    b1.event("status_changed", conversation=c1, from_="waiting_for_agent", to="active")
+    b1.event("transcript_shared", conversation=c1, agent="b1")
+    guest.event("accepted", conversation=c1, agent="b1")
+    b1.send(f"say {c1} B here, hello")
+    b1.expect("ok")
+    b1.event("message", conversation=c1, from_="agent", agent="b1", text="B here, hello")
+    guest.event("message", conversation=c1, from_="agent", agent="b1", text="B here, hello")
+    note(b1, c1, "handled in B", team=(b1, b2), outside=(a1, a2, guest))
+
+    # With to_agent: c2 starts in A (a2's turn now), goes to B naming b1, although round
+    # robin in B would now pick b2 (the cursor is past b1).
+    b2.send("available B")
+    b2.expect("ok")
+    b2.event("availability_changed", agent="b2", space="B", available="true")
+    buyer = customer(port, "A")
+    c2 = buyer.conversation
+    a2.event("offered", conversation=c2, agent="a2", space="A")
+    a2.send(f"accept {c2}")
+    a2.expect("ok")
+    a2.event("accepted", conversation=c2, agent="a2")
+    a2.event("status_changed", conversation=c2, to="active")
+    buyer.event("accepted", conversation=c2, agent="a2")
+    a2.send(f"transfer {c2} B b1")
+    a2.expect("ok")
+    moved = a2.event("transferred", conversation=c2, agent="a2", space="B", reason="agent")
+    a2.event("status_changed", conversation=c2, from_="active", to="waiting_for_agent")
+    a2.event("slot_released", conversation=c2, agent="a2")
+    buyer.event("transferred", conversation=c2, space="B")
+    b1.event("offered", conversation=c2, agent="b1", space="B", at=moved["at"])
+    b2.quiet(0.1)
+    b1.send(f"accept {c2}")
+    b1.expect("ok")
+    b1.event("accepted", conversation=c2, agent="b1")
+    b1.event("status_changed", conversation=c2, to="active")
+    b1.event("transcript_shared", conversation=c2, agent="b1")
+    buyer.event("accepted", conversation=c2, agent="b1")
+    note(b1, c2, "second one", team=(b1, b2), outside=(a1, a2, guest, buyer))
+
+    for client in (*everyone, guest, buyer):
+        client.quiet()
+        client.close()
+    server.stop()
+    return "transfer to another space, with and without to_agent; refusals; notes follow the conversation"
 
 
 def case_limits():
