@@ -17,6 +17,7 @@
 #include <iterator>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -340,7 +341,7 @@ public:
             const std::unordered_set<std::string_view> distinct(list.begin(), list.end());
             if (distinct.size() != list.size()) return "the replay snapshot names a space or an agent twice";
         }
-        auto restored = Engine<ManualClock&, Recorder>::restore(engine_bytes, clock_, Recorder{&pending_});
+        auto restored = Engine<ManualClock&, Recorder>::restore(engine_bytes, clock_, Recorder{&pending_, &texts_});
         if (!restored) return fmt::format("the engine refused its snapshot: {}", message(restored.error()));
         if (names[0].size() != restored->space_count() || names[1].size() != restored->agent_count())
             return "the replay snapshot's names do not match its engine";
@@ -750,15 +751,32 @@ private:
 
     // ---- Output ----
 
+    // Keeps the events until the command returns (an event may name a conversation the
+    // command is still creating). Text fields are views valid only during the sink call,
+    // so the recorder keeps its own copies until they are written.
     struct Recorder {
         std::vector<Event>* events;
+        std::deque<std::string>* texts;
         template <class E>
-        void operator()(const E& event) const { events->emplace_back(event); }
+        void operator()(const E& event) const {
+            E copy = event;
+            keep(copy);
+            events->emplace_back(copy);
+        }
+        template <class E>
+        void keep(E& event) const {
+            if constexpr (requires { event.text; })
+                if constexpr (std::is_same_v<decltype(event.text), std::string_view>) event.text = texts->emplace_back(event.text);
+            if constexpr (requires { event.resolution; })
+                if constexpr (std::is_same_v<decltype(event.resolution), std::string_view>)
+                    event.resolution = texts->emplace_back(event.resolution);
+        }
     };
 
     void flush_events() {
         for (const Event& event : pending_) std::visit([this](const auto& e) { write_event(e); }, event);
         pending_.clear();
+        texts_.clear();
     }
 
     template <class E>
@@ -809,7 +827,8 @@ private:
     fmt::memory_buffer& out_;
     ManualClock clock_;
     std::vector<Event> pending_;
-    std::optional<Engine<ManualClock&, Recorder>> engine_{std::in_place, clock_, Recorder{&pending_}};
+    std::deque<std::string> texts_;
+    std::optional<Engine<ManualClock&, Recorder>> engine_{std::in_place, clock_, Recorder{&pending_, &texts_}};
 
     std::unordered_map<std::string, SpaceId> spaces_;
     std::unordered_map<std::string, AgentId> agents_;
