@@ -29,6 +29,7 @@ struct Options {
     bool progress = true;
     bool print_config = false;
     bool help = false;
+    bool compare_strategies = false;  // run the day once per strategy (R28), side by side
 };
 
 inline constexpr std::string_view usage_text = R"(Usage: chatroute-sim [options]
@@ -50,6 +51,17 @@ Scenario
   --offer-timeout S, --accept-window S, --inactivity-warning S, --inactivity-grace S,
   --max-duration S         every space's timers, in seconds
   --missed-offer-scope all_spaces|offer_space
+Routing and control (SPEC R28-R34)
+  --strategy NAME          every space: round_robin, least_active, most_available or least_recent
+  --compare-strategies     run the same day (same seed, same arrivals) under each strategy and
+                           compare them side by side (table, --json, --csv, --report)
+  --skills-relax S         every space: a waiting conversation drops its skills after S seconds
+  --response-timeout S     every space: requeue a conversation whose customer waited S seconds
+                           for the assignee's reply; the assignee is set unavailable (R33)
+  --auto-return S          an agent set unavailable by a miss is available again after S (R34)
+  --transfer P             every space: share of answered conversations the assignee transfers
+                           (to another space at random unless the config names one)
+  --silent-agents P        probability the assignee stops answering mid-chat
 Agent behaviour
   --accept-time S          mean seconds to answer an offer (exponential; 0 = instant)
   --decline P              probability of declining an offer
@@ -180,6 +192,14 @@ inline Options parse_command_line(const std::vector<std::string>& args) {
         {"--customer-ends", number(b.customer_end_share)},
         {"--silent", number(b.silent_probability)},
         {"--patience", number(s.customers.patience)},
+        {"--strategy", [&s](const std::string&, const std::string& v) {
+             for (SpaceSpec& sp : s.spaces) sp.strategy = v;
+         }},
+        {"--skills-relax", each_space(&SpaceSpec::skills_relax_after)},
+        {"--response-timeout", each_space(&SpaceSpec::assignee_response_timeout)},
+        {"--auto-return", number(s.missed_offer_return_after)},
+        {"--transfer", each_space(&SpaceSpec::transfer_share)},
+        {"--silent-agents", number(b.silent_agent_probability)},
         {"--csv", [&o](const std::string&, const std::string& v) { o.csv_path = v; }},
         {"--report", [&o](const std::string&, const std::string& v) { o.report_path = v; }},
         {"--config", [](const std::string&, const std::string&) {}},  // read first, below
@@ -191,7 +211,8 @@ inline Options parse_command_line(const std::vector<std::string>& args) {
         std::string value;
         bool has_value = false;
     };
-    static const std::vector<std::string> switches{"--json", "--no-progress", "--print-config", "--help", "-h"};
+    static const std::vector<std::string> switches{"--json", "--no-progress", "--print-config", "--compare-strategies",
+                                                   "--help", "-h"};
     std::vector<Item> items;
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string arg = args[i];
@@ -243,6 +264,7 @@ inline Options parse_command_line(const std::vector<std::string>& args) {
         if (item.flag == "--json") o.json = true;
         else if (item.flag == "--no-progress") o.progress = false;
         else if (item.flag == "--print-config") o.print_config = true;
+        else if (item.flag == "--compare-strategies") o.compare_strategies = true;
         else if (setters.contains(item.flag)) setters.at(item.flag)(item.flag, item.value);
     }
     if (auto problem = validate(s)) {
@@ -257,7 +279,10 @@ inline Options parse_command_line(const std::vector<std::string>& args) {
             {"--away-after-miss", ".away_after_miss"}, {"--handle-time", ".handle_time "},
             {"--handle-dist", ".handle_time_distribution"}, {"--handle-cv", ".handle_time_cv"},
             {"--wrap-up", ".wrap_up_time"}, {"--messages", ".messages"}, {"--customer-ends", ".customer_end_share"},
-            {"--silent", ".silent_probability"}, {"--patience", ".patience"}};
+            {"--silent", ".silent_probability"}, {"--patience", ".patience"}, {"--strategy", ".strategy "},
+            {"--skills-relax", ".skills_relax_after"}, {"--response-timeout", ".assignee_response_timeout"},
+            {"--auto-return", "missed_offer_return_after"}, {"--transfer", ".transfer_share"},
+            {"--silent-agents", ".silent_agent_probability"}};
         std::string message = *problem;
         for (const Item& item : items) {
             const auto key = keys.find(item.flag);

@@ -75,6 +75,29 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    if (options.compare_strategies) {
+        std::vector<StrategyRun> runs;
+        {
+            ProgressBar bar(options.progress);
+            runs = compare_strategies(options.scenario, [&bar](double done) { bar(done); });
+        }
+        bool ok = true;
+        if (!options.csv_path.empty()) ok &= write_file(options.csv_path, comparison_csv(runs));
+        if (!options.report_path.empty()) ok &= write_file(options.report_path, comparison_html(runs));
+        if (options.json)
+            std::puts(comparison_json(runs).dump(2).c_str());
+        else
+            std::fputs(comparison_text(runs).c_str(), stdout);
+        for (const StrategyRun& run : runs) {
+            if (run.results.engine_errors == 0) continue;
+            std::fprintf(stderr, "chatroute-sim: under %s the engine refused %llu commands; first: %s\n",
+                         run.strategy.c_str(), static_cast<unsigned long long>(run.results.engine_errors),
+                         run.results.first_engine_error.c_str());
+            return 3;
+        }
+        return ok ? 0 : 1;
+    }
+
     Results results;
     {
         ProgressBar bar(options.progress);

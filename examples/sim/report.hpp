@@ -160,6 +160,46 @@ inline std::string bar_chart(std::string_view title, const std::vector<std::stri
     return out + "</svg>\n";
 }
 
+// Bars in groups: one group per label, one bar per series in each (values[series][group]).
+inline std::string grouped_bar_chart(std::string_view title, const std::vector<std::string>& groups,
+                                     const std::vector<Series>& series, std::string_view y_label) {
+    Frame f;
+    double y_max = 1;
+    for (const Series& s : series)
+        for (double v : s.values) y_max = std::max(y_max, v);
+    const double step = nice_step(y_max, 5);
+    const double y_top = std::ceil(y_max / step) * step;
+    std::string out = open(f, title) + y_axis(f, y_top, step, y_label);
+    double legend_x = f.left;
+    for (const Series& s : series) {
+        out += fmt::format("<rect x=\"{:.1f}\" y=\"26\" width=\"12\" height=\"12\" fill=\"{}\"/>"
+                           "<text x=\"{:.1f}\" y=\"36\" class=\"legend\">{}</text>\n",
+                           legend_x, s.color, legend_x + 16, escape(s.name));
+        legend_x += 16 + 7.0 * static_cast<double>(s.name.size()) + 24;
+    }
+    const double slot = f.plot_w() / static_cast<double>(std::max<std::size_t>(1, groups.size()));
+    const double bar = slot * 0.8 / static_cast<double>(std::max<std::size_t>(1, series.size()));
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const double x0 = f.left + slot * static_cast<double>(g) + slot * 0.1;
+        for (std::size_t k = 0; k < series.size(); ++k) {
+            const double v = g < series[k].values.size() ? series[k].values[g] : 0.0;
+            const double h = f.plot_h() * v / y_top;
+            out += fmt::format(
+                "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {}: {}</title></rect>\n",
+                x0 + bar * static_cast<double>(k), f.top + f.plot_h() - h, bar * 0.92, h, series[k].color,
+                escape(groups[g]), escape(series[k].name), number_label(v));
+            out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n",
+                               x0 + bar * (static_cast<double>(k) + 0.46), f.top + f.plot_h() - h - 3,
+                               number_label(std::round(v)));
+        }
+        out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">{}</text>\n",
+                           f.left + slot * (static_cast<double>(g) + 0.5), f.top + f.plot_h() + 16, escape(groups[g]));
+    }
+    out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" class=\"frame\"/>\n", f.left,
+                       f.top, f.plot_w(), f.plot_h());
+    return out + "</svg>\n";
+}
+
 }  // namespace svg
 
 // Time-to-accept buckets for the histogram, in seconds: [edge[i], edge[i + 1]).
@@ -185,6 +225,25 @@ inline Histogram time_to_accept_histogram(const std::vector<double>& waits) {
         h.counts[bucket] += 1;
     }
     return h;
+}
+
+inline std::string report_head(std::string_view title = "chatroute-sim report") {
+    return fmt::format(R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{}</title>
+<style>
+body{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;max-width:900px;color:#1d2733;background:#fff}}
+h1{{font-size:22px;margin:0 0 4px}}h2{{font-size:16px;margin:26px 0 8px}}
+p.sub{{color:#566;margin:0 0 16px}}
+table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 14px 3px 0;text-align:left}}td.n{{text-align:right;font-variant-numeric:tabular-nums}}
+.cards{{display:flex;gap:8px;margin:12px 0}}
+.card{{flex:1;border:1px solid #d8dee6;border-radius:6px;padding:8px 10px}}
+.card b{{display:block;font-size:20px}}.card span{{font-size:12px;color:#566}}
+svg{{display:block;margin:6px 0 4px}}svg .title{{font-size:14px;font-weight:600;fill:#1d2733}}
+svg .tick{{font-size:11px;fill:#566}}svg .axis{{font-size:12px;fill:#334}}svg .legend{{font-size:12px;fill:#334}}
+svg .grid{{stroke:#e6eaef;stroke-width:1}}svg .frame{{fill:none;stroke:#b8c2cc;stroke-width:1}}
+</style></head>)",
+                       svg::escape(title));
 }
 
 inline std::string report_html(const Results& r) {
@@ -213,22 +272,7 @@ inline std::string report_html(const Results& r) {
         occupancy.push_back(a.occupancy());
     }
 
-    std::string html = R"(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>chatroute-sim report</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;max-width:900px;color:#1d2733;background:#fff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:26px 0 8px}
-p.sub{color:#566;margin:0 0 16px}
-table{border-collapse:collapse;font-size:13px}td,th{padding:3px 14px 3px 0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.cards{display:flex;gap:8px;margin:12px 0}
-.card{flex:1;border:1px solid #d8dee6;border-radius:6px;padding:8px 10px}
-.card b{display:block;font-size:20px}.card span{font-size:12px;color:#566}
-svg{display:block;margin:6px 0 4px}svg .title{font-size:14px;font-weight:600;fill:#1d2733}
-svg .tick{font-size:11px;fill:#566}svg .axis{font-size:12px;fill:#334}svg .legend{font-size:12px;fill:#334}
-svg .grid{stroke:#e6eaef;stroke-width:1}svg .frame{fill:none;stroke:#b8c2cc;stroke-width:1}
-</style></head><body>
-)";
+    std::string html = report_head() + "<body>\n";
     html += "<h1>chatroute-sim: a simulated help-desk day</h1>\n";
     html += fmt::format("<p class=\"sub\">{} h, {} spaces, {} agents, seed {}, traffic ×{}. Every chart comes from the "
                         "engine's own events.</p>\n",
@@ -261,7 +305,82 @@ svg .grid{stroke:#e6eaef;stroke-width:1}svg .frame{fill:none;stroke:#b8c2cc;stro
     html += "<h2>Occupancy per agent</h2>\n";
     html += svg::bar_chart("Occupancy per agent (slot time used / slot time staffed)", agent_names, occupancy,
                            "occupancy", "#e08a1e", true, true);
+    if (uses_control(r)) {
+        html += "<h2>Transfers, requeues and returns</h2>\n";
+        html += svg::bar_chart("Transfers, requeues and returns over the run",
+                               {"transferred by the assignee", "requeued: assignee unresponsive",
+                                "answered again", "ended waiting again", "assignee went silent",
+                                "silent: customer ended", "auto-returns (agent-space)"},
+                               {static_cast<double>(r.transfers), static_cast<double>(r.unresponsive_requeues),
+                                static_cast<double>(r.reaccepted),
+                                static_cast<double>(r.ended_after_transfer_unanswered),
+                                static_cast<double>(r.silent_agent_conversations),
+                                static_cast<double>(r.silent_agent_customer_ends), static_cast<double>(r.auto_returns)},
+                               "count", "#7a5cc2", false, true);
+    }
     html += "<h2>Summary</h2>\n<pre>" + svg::escape(summary_text(r)) + "</pre>\n";
+    html += "</body></html>\n";
+    return html;
+}
+
+// `--compare-strategies --report FILE.html`: the same day under each strategy, side by side.
+inline std::string comparison_html(const std::vector<StrategyRun>& runs) {
+    std::string html = report_head("chatroute-sim: strategies compared") + "<body>\n";
+    if (runs.empty()) return html + "</body></html>\n";
+    const Scenario& sc = runs.front().results.scenario;
+    html += "<h1>chatroute-sim: one day under each routing strategy</h1>\n";
+    html += fmt::format("<p class=\"sub\">{} h, {} spaces, {} agents, seed {}, traffic ×{}. The same arrivals in every "
+                        "run (same seed); every space on the strategy of its run (SPEC R28).</p>\n",
+                        sc.hours, sc.spaces.size(), sc.agent_count(), sc.seed, sc.traffic);
+    std::vector<std::string> names;
+    svg::Series mean{"mean", "#8c9aa8", {}}, p50{"p50", "#2f7ed8", {}}, p90{"p90", "#e08a1e", {}},
+        p99{"p99", "#d9534f", {}};
+    svg::Series occ_min{"lowest agent", "#8c9aa8", {}}, occ_all{"all agents", "#e08a1e", {}},
+        occ_max{"highest agent", "#d9534f", {}};
+    std::vector<svg::Series> queues;
+    static constexpr const char* colors[] = {"#2f7ed8", "#3a9d5d", "#e08a1e", "#7a5cc2"};
+    std::vector<double> hours;
+    for (const IntervalRow& row : runs.front().results.intervals)
+        hours.push_back((row.start_seconds + sc.interval_minutes * 30) / 3600);
+    double x_end = 1;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const Results& r = runs[i].results;
+        const Summary s = summarize(r);
+        names.push_back(runs[i].strategy);
+        mean.values.push_back(s.wait_mean);
+        p50.values.push_back(s.wait_p50);
+        p90.values.push_back(s.wait_p90);
+        p99.values.push_back(s.wait_p99);
+        occ_min.values.push_back(s.occupancy_min * 100);
+        occ_all.values.push_back(r.occupancy() * 100);
+        occ_max.values.push_back(s.occupancy_max * 100);
+        svg::Series q{runs[i].strategy, colors[i % std::size(colors)], {}};
+        for (const IntervalRow& row : r.intervals) q.values.push_back(row.mean_queue);
+        queues.push_back(std::move(q));
+        x_end = std::max(x_end, r.horizon_seconds / 3600);
+    }
+    html += "<h2>Time to accept per strategy</h2>\n";
+    html += svg::grouped_bar_chart("Time to accept, answered conversations (seconds)", names, {mean, p50, p90, p99},
+                                   "seconds");
+    html += "<table><tr><th>strategy</th><th>started</th><th>answered</th><th>wait mean</th><th>p50</th><th>p90</th>"
+            "<th>p99</th><th>left before an answer</th><th>peak queue</th><th>occupancy</th><th>per agent</th></tr>\n";
+    for (const StrategyRun& run : runs) {
+        const Results& r = run.results;
+        const Summary s = summarize(r);
+        html += fmt::format(
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1f} s</td>"
+            "<td class=\"n\">{:.1f} s</td><td class=\"n\">{:.1f} s</td><td class=\"n\">{:.1f} s</td><td class=\"n\">{}</td>"
+            "<td class=\"n\">{:.0f}</td><td class=\"n\">{}</td><td class=\"n\">{:.0f}-{:.0f} %</td></tr>\n",
+            run.strategy, r.started, percent(r.answered_share()), s.wait_mean, s.wait_p50, s.wait_p90, s.wait_p99,
+            r.abandoned, r.peak_queue, percent(r.occupancy()), s.occupancy_min * 100, s.occupancy_max * 100);
+    }
+    html += "</table>\n";
+    html += "<h2>How the load is spread</h2>\n";
+    html += svg::grouped_bar_chart("Agent occupancy: the lowest agent, all agents, the highest agent (%)", names,
+                                   {occ_min, occ_all, occ_max}, "occupancy %");
+    html += "<h2>Queue over the day</h2>\n";
+    html += svg::line_chart("Queue length, mean per interval, per strategy", hours, x_end, queues, "conversations");
+    html += "<h2>Summary</h2>\n<pre>" + svg::escape(comparison_text(runs)) + "</pre>\n";
     html += "</body></html>\n";
     return html;
 }

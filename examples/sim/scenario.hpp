@@ -12,13 +12,27 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace chatroute::sim {
 
+// A kind of conversation a space receives (R29, R30): `share` of its arrivals start with
+// this priority and require these skills. Arrivals of no class: priority 0, no skills.
+struct ConversationClass {
+    std::string name;
+    double share = 0;
+    std::int64_t priority = 0;
+    std::vector<std::string> skills{};
+};
+
+inline constexpr std::string_view strategy_names[] = {"round_robin", "least_active", "most_available",
+                                                      "least_recent"};
+
 struct SpaceSpec {
     std::string name;
+    std::string strategy = "round_robin";  // R28
     // Timers (seconds), as in SPEC §1.
     double offer_timeout = 120;
     double accept_window = 20 * 60;
@@ -32,6 +46,14 @@ struct SpaceSpec {
     std::vector<double> hourly;
     // Share of conversations that come from the AI agent (handoff).
     double handoff_share = 0;
+    std::vector<ConversationClass> classes{};  // priorities and required skills (R29, R30)
+    double skills_relax_after = 0;           // seconds; 0: off (R30)
+    double assignee_response_timeout = 0;    // seconds; 0: off (R33)
+    // Share of answered conversations the assignee transfers (R32), once, at a random point
+    // of the handling; to `transfer_to` (a space's name; its own name requeues), or to
+    // another space at random when empty.
+    double transfer_share = 0;
+    std::string transfer_to{};
 };
 
 struct BreakSpec {
@@ -45,6 +67,7 @@ struct AgentGroupSpec {
     std::int64_t count = 1;
     std::int64_t limit = 3;
     std::vector<std::string> spaces;  // roles; every space when empty
+    std::vector<std::string> skills{};  // R30
     double shift_start = 0;           // hour of the day, [0, 24)
     double shift_end = 24;            // hour, after the start, at most 24 h after it (may pass midnight)
     std::vector<BreakSpec> breaks;
@@ -63,6 +86,9 @@ struct Behaviour {
     double messages = 14;              // mean messages per conversation (Poisson), both sides
     double customer_end_share = 0.25;  // share of conversations the customer ends
     double silent_probability = 0.03;  // the customer goes quiet mid-chat: inactivity ends it
+    // The assignee stops answering mid-chat (from a random message on) while the customer
+    // goes on writing; the customer ends it at the planned end, unless R33 catches it first.
+    double silent_agent_probability = 0;
 };
 
 struct CustomerBehaviour {
@@ -75,6 +101,7 @@ struct Scenario {
     double interval_minutes = 15;
     double traffic = 1;  // multiplies every arrival rate
     std::string missed_offer_scope = "all_spaces";
+    double missed_offer_return_after = 0;  // seconds; 0: off (R34)
     std::vector<SpaceSpec> spaces;
     std::vector<AgentGroupSpec> agents;
     Behaviour behaviour;
@@ -135,6 +162,18 @@ namespace detail {
 
 inline std::string number(double value) { return fmt::format("{}", value); }
 
+// R30's rules for a list of skill names.
+inline std::optional<std::string> check_skills(const std::string& name, const std::vector<std::string>& skills) {
+    if (skills.size() > 32) return name + " must list at most 32 skills (got " + std::to_string(skills.size()) + ")";
+    std::set<std::string> seen;
+    for (const std::string& skill : skills) {
+        if (skill.empty() || skill.size() > 64)
+            return name + " must be names of 1 to 64 bytes (got \"" + skill + "\")";
+        if (!seen.insert(skill).second) return name + " lists \"" + skill + "\" twice";
+    }
+    return std::nullopt;
+}
+
 }  // namespace detail
 
 // Empty when the scenario can run; else one line naming the parameter.
@@ -164,6 +203,7 @@ inline std::optional<std::string> validate(const Scenario& s) {
     CHATROUTE_SIM_CHECK(at_least("traffic", s.traffic, 0));
     if (s.missed_offer_scope != "all_spaces" && s.missed_offer_scope != "offer_space")
         return "missed_offer_scope must be \"all_spaces\" or \"offer_space\" (got \"" + s.missed_offer_scope + "\")";
+    CHATROUTE_SIM_CHECK(at_least("missed_offer_return_after", s.missed_offer_return_after, 0));
     if (s.spaces.empty()) return "spaces must list at least one space";
     std::set<std::string> names;
     for (std::size_t i = 0; i < s.spaces.size(); ++i) {
@@ -183,7 +223,27 @@ inline std::optional<std::string> validate(const Scenario& s) {
         for (std::size_t h = 0; h < sp.hourly.size(); ++h)
             CHATROUTE_SIM_CHECK(at_least(at + "hourly[" + std::to_string(h) + "]", sp.hourly[h], 0));
         CHATROUTE_SIM_CHECK(probability(at + "handoff_share", sp.handoff_share));
+        if (std::find(std::begin(strategy_names), std::end(strategy_names), sp.strategy) == std::end(strategy_names))
+            return at + "strategy must be \"round_robin\", \"least_active\", \"most_available\" or \"least_recent\" (got \"" +
+                   sp.strategy + "\")";
+        double shares = 0;
+        for (std::size_t c = 0; c < sp.classes.size(); ++c) {
+            const ConversationClass& k = sp.classes[c];
+            const std::string cat = at + "classes[" + std::to_string(c) + "].";
+            CHATROUTE_SIM_CHECK(probability(cat + "share", k.share));
+            shares += k.share;
+            if (k.priority < 0 || k.priority > 1000)
+                return cat + "priority must be between 0 and 1000 (got " + std::to_string(k.priority) + ")";
+            CHATROUTE_SIM_CHECK(detail::check_skills(cat + "skills", k.skills));
+        }
+        if (shares > 1 + 1e-9) return at + "classes: the shares add up to more than 1 (got " + number(shares) + ")";
+        CHATROUTE_SIM_CHECK(at_least(at + "skills_relax_after", sp.skills_relax_after, 0));
+        CHATROUTE_SIM_CHECK(at_least(at + "assignee_response_timeout", sp.assignee_response_timeout, 0));
+        CHATROUTE_SIM_CHECK(probability(at + "transfer_share", sp.transfer_share));
     }
+    for (std::size_t i = 0; i < s.spaces.size(); ++i)
+        if (!s.spaces[i].transfer_to.empty() && !names.contains(s.spaces[i].transfer_to))
+            return "spaces[" + std::to_string(i) + "].transfer_to names an unknown space \"" + s.spaces[i].transfer_to + "\"";
     std::set<std::string> group_names;
     for (std::size_t i = 0; i < s.agents.size(); ++i) {
         const AgentGroupSpec& g = s.agents[i];
@@ -196,6 +256,7 @@ inline std::optional<std::string> validate(const Scenario& s) {
             return at + "limit must be between 1 and 1000000 (got " + std::to_string(g.limit) + ")";
         for (const std::string& space : g.spaces)
             if (!names.contains(space)) return at + "spaces names an unknown space \"" + space + "\"";
+        CHATROUTE_SIM_CHECK(detail::check_skills(at + "skills", g.skills));
         if (!finite(g.shift_start) || g.shift_start < 0 || g.shift_start >= 24)
             return at + "shift_start must be an hour in [0, 24) (got " + number(g.shift_start) + ")";
         if (!finite(g.shift_end) || g.shift_end <= g.shift_start || g.shift_end > g.shift_start + 24)
@@ -231,6 +292,7 @@ inline std::optional<std::string> validate(const Scenario& s) {
     if (b.messages > 500) return "behaviour.messages must be at most 500 (got " + number(b.messages) + ")";
     CHATROUTE_SIM_CHECK(probability("behaviour.customer_end_share", b.customer_end_share));
     CHATROUTE_SIM_CHECK(probability("behaviour.silent_probability", b.silent_probability));
+    CHATROUTE_SIM_CHECK(probability("behaviour.silent_agent_probability", b.silent_agent_probability));
     CHATROUTE_SIM_CHECK(at_least("customers.patience", s.customers.patience, 0));
 #undef CHATROUTE_SIM_CHECK
     return std::nullopt;
@@ -245,6 +307,7 @@ inline nlohmann::ordered_json to_json(const Scenario& s) {
     j["interval_minutes"] = s.interval_minutes;
     j["traffic"] = s.traffic;
     j["missed_offer_scope"] = s.missed_offer_scope;
+    j["missed_offer_return_after"] = s.missed_offer_return_after;
     j["spaces"] = nlohmann::ordered_json::array();
     for (const SpaceSpec& sp : s.spaces) {
         nlohmann::ordered_json o;
@@ -260,6 +323,15 @@ inline nlohmann::ordered_json to_json(const Scenario& s) {
         else
             o["hourly"] = sp.hourly;
         o["handoff_share"] = sp.handoff_share;
+        o["strategy"] = sp.strategy;
+        o["classes"] = nlohmann::ordered_json::array();
+        for (const ConversationClass& k : sp.classes)
+            o["classes"].push_back(nlohmann::ordered_json{
+                {"name", k.name}, {"share", k.share}, {"priority", k.priority}, {"skills", k.skills}});
+        o["skills_relax_after"] = sp.skills_relax_after;
+        o["assignee_response_timeout"] = sp.assignee_response_timeout;
+        o["transfer_share"] = sp.transfer_share;
+        o["transfer_to"] = sp.transfer_to;
         j["spaces"].push_back(std::move(o));
     }
     j["agents"] = nlohmann::ordered_json::array();
@@ -269,6 +341,7 @@ inline nlohmann::ordered_json to_json(const Scenario& s) {
         o["count"] = g.count;
         o["limit"] = g.limit;
         o["spaces"] = g.spaces;
+        o["skills"] = g.skills;
         o["shift_start"] = g.shift_start;
         o["shift_end"] = g.shift_end;
         o["breaks"] = nlohmann::ordered_json::array();
@@ -290,6 +363,7 @@ inline nlohmann::ordered_json to_json(const Scenario& s) {
         {"messages", b.messages},
         {"customer_end_share", b.customer_end_share},
         {"silent_probability", b.silent_probability},
+        {"silent_agent_probability", b.silent_agent_probability},
     };
     j["customers"] = nlohmann::ordered_json{{"patience", s.customers.patience}};
     return j;
@@ -395,6 +469,7 @@ inline void read_json(const nlohmann::json& j, Scenario& s) {
     r.number("interval_minutes", s.interval_minutes);
     r.number("traffic", s.traffic);
     r.text("missed_offer_scope", s.missed_offer_scope);
+    r.number("missed_offer_return_after", s.missed_offer_return_after);
     if (j.contains("spaces")) s.spaces.clear();
     r.objects("spaces", [&](const nlohmann::json& o, const std::string& path) {
         SpaceSpec sp;
@@ -409,6 +484,21 @@ inline void read_json(const nlohmann::json& j, Scenario& s) {
         sr.number("rate_per_hour", sp.rate_per_hour);
         sr.numbers("hourly", sp.hourly);
         sr.number("handoff_share", sp.handoff_share);
+        sr.text("strategy", sp.strategy);
+        sr.objects("classes", [&](const nlohmann::json& co, const std::string& cpath) {
+            ConversationClass k;
+            detail::ObjectReader cr(co, cpath);
+            cr.text("name", k.name);
+            cr.number("share", k.share);
+            cr.whole("priority", k.priority);
+            cr.texts("skills", k.skills);
+            cr.done();
+            sp.classes.push_back(std::move(k));
+        });
+        sr.number("skills_relax_after", sp.skills_relax_after);
+        sr.number("assignee_response_timeout", sp.assignee_response_timeout);
+        sr.number("transfer_share", sp.transfer_share);
+        sr.text("transfer_to", sp.transfer_to);
         sr.done();
         s.spaces.push_back(std::move(sp));
     });
@@ -420,6 +510,7 @@ inline void read_json(const nlohmann::json& j, Scenario& s) {
         gr.whole("count", g.count);
         gr.whole("limit", g.limit);
         gr.texts("spaces", g.spaces);
+        gr.texts("skills", g.skills);
         gr.number("shift_start", g.shift_start);
         gr.number("shift_end", g.shift_end);
         gr.objects("breaks", [&](const nlohmann::json& bo, const std::string& bpath) {
@@ -448,6 +539,7 @@ inline void read_json(const nlohmann::json& j, Scenario& s) {
         br.number("messages", b.messages);
         br.number("customer_end_share", b.customer_end_share);
         br.number("silent_probability", b.silent_probability);
+        br.number("silent_agent_probability", b.silent_agent_probability);
         br.done();
     });
     r.object("customers", [&](const nlohmann::json& o, const std::string& path) {

@@ -22,6 +22,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct CustomerRecord {
     std::int64_t started_us = 0;
     std::int64_t accepted_us = -1;  // -1: never answered
     std::int64_t ended_us = -1;
+    std::int64_t segment_us = 0;    // the current assignee's accept (the first accept, or one after a transfer)
+    std::int64_t requeued_us = -1;  // the last transfer, R32 or R33
     ConversationId id;
     std::uint32_t space = 0;
     std::uint32_t assignee = none;    // simulation agent index
@@ -49,12 +52,17 @@ struct CustomerRecord {
     std::uint16_t offers = 0;
     std::uint16_t messages = 0;    // planned messages
     std::uint16_t quiet_from = 0;  // message number the customer goes silent at (== messages: never)
+    std::uint16_t agent_quiet_from = 0;  // message number the assignee goes silent at (== messages: never)
+    std::uint8_t segment = 0;      // transfers so far: tells a planned event of an earlier assignee
+    std::uint8_t transfers = 0;    // by the assignee (R32); at most one is planned
+    std::int16_t klass = -1;       // index in the space's classes; -1: none
     float handle_seconds = 0;
     EndReason end = EndReason::agent;
     bool ended = false;
     bool handoff = false;
 
     [[nodiscard]] bool answered() const { return accepted_us >= 0; }
+    [[nodiscard]] bool agent_silent() const { return agent_quiet_from < messages; }
     [[nodiscard]] double wait_seconds() const { return to_seconds(accepted_us - started_us); }
 };
 
@@ -79,6 +87,7 @@ struct AgentResult {
     std::int64_t limit = 0;
     std::uint32_t accepted = 0;
     std::uint32_t missed = 0;
+    std::uint32_t unresponsive = 0;   // conversations taken away by R33
     double used_slot_seconds = 0;     // assigned conversations (accepted, not closed) over time
     double staffed_slot_seconds = 0;  // limit × time on shift, off break
     [[nodiscard]] double occupancy() const {
@@ -109,6 +118,21 @@ struct Results {
     std::uint64_t engine_events = 0;
     std::uint64_t steps = 0;
 
+    // Routing and control (R28-R34); all 0 unless the scenario turns them on.
+    std::uint64_t with_class = 0;              // started with a priority or skills (a class)
+    std::uint64_t skills_relaxed = 0;          // R30
+    std::uint64_t transfers = 0;               // by the assignee (R32)
+    std::uint64_t transfers_own_space = 0;     // ... of them requeued in their own space
+    std::uint64_t unresponsive_requeues = 0;   // R33: transferred, reason assignee_unresponsive
+    std::uint64_t unresponsive_silent = 0;     // ... of them from an assignee who had gone silent
+    std::uint64_t unresponsive_unavailable = 0;  // agent-space changes by R33
+    std::uint64_t auto_returns = 0;            // agent-space changes, reason auto_return (R34)
+    std::uint64_t reaccepted = 0;              // accepts after a transfer
+    std::uint64_t ended_after_transfer_unanswered = 0;  // ended waiting again after a transfer
+    std::uint64_t silent_agent_conversations = 0;  // handlings where the assignee went silent
+    std::uint64_t silent_agent_customer_ends = 0;  // ... that the customer ended, unanswered
+    std::vector<double> requeue_waits;  // seconds from a transfer to the next accept
+
     std::vector<double> waits;  // seconds from start to accept, every answered conversation, by accept time
     double mean_queue = 0;
     double peak_queue = 0;
@@ -126,6 +150,12 @@ struct Results {
         return started > 0 ? static_cast<double>(accepted) / static_cast<double>(started) : 0.0;
     }
 };
+
+[[nodiscard]] inline Strategy strategy_of(std::string_view name) {
+    for (std::size_t i = 0; i < std::size(strategy_names); ++i)
+        if (strategy_names[i] == name) return static_cast<Strategy>(i);
+    throw std::invalid_argument("unknown strategy \"" + std::string(name) + "\"");
+}
 
 class Simulation {
 public:
@@ -190,6 +220,7 @@ private:
         end,           // who: customer
         resolve,       // who: customer
         plan_day,      // who: agent, arg: day + 1 (day -1 is the one before the run)
+        transfer,      // who: customer, arg: segment
     };
 
     struct Pending {
@@ -226,10 +257,15 @@ private:
                 return;
             }
             case Kind::message: return message(p.who, p.arg);
+            case Kind::transfer: return transfer(p.who, p.arg);
             case Kind::end: {
                 const CustomerRecord& c = customers_[p.who];
-                if (c.ended) return;
-                if (conversation_.chance(scenario_.behaviour.customer_end_share))
+                if (c.ended || p.arg != c.segment) return;
+                if (c.agent_silent()) {
+                    // No answer for a while: the customer gives up on the silent assignee.
+                    ++results_.silent_agent_customer_ends;
+                    check(engine_.end_by_customer(c.id), "end_by_customer");
+                } else if (conversation_.chance(scenario_.behaviour.customer_end_share))
                     check(engine_.end_by_customer(c.id), "end_by_customer");
                 else
                     check(engine_.end_by_agent(c.id, agents_[c.assignee].id), "end_by_agent");
@@ -259,7 +295,28 @@ private:
         customers_.back().space = space;
         customers_.back().handoff = handoff;
         starting_ = customer;
-        check(engine_.start_conversation(space_ids_[space], {.handoff = handoff}), "start_conversation");
+        const auto& classes = scenario_.spaces[space].classes;
+        if (classes.empty()) {
+            check(engine_.start_conversation(space_ids_[space], {.handoff = handoff}), "start_conversation");
+        } else {
+            // A class by its share (its own stream: the arrivals stay those of a run without classes).
+            const double u = class_draws_[space].uniform();
+            double below = 0;
+            std::size_t k = 0;
+            for (; k < classes.size(); ++k) {
+                below += classes[k].share;
+                if (u < below) break;
+            }
+            if (k < classes.size()) {
+                customers_.back().klass = static_cast<std::int16_t>(k);
+                ++results_.with_class;
+                StartOptions& options = class_options_[space][k];
+                options.handoff = handoff;
+                check(engine_.start_conversation(space_ids_[space], options), "start_conversation");
+            } else {
+                check(engine_.start_conversation(space_ids_[space], {.handoff = handoff}), "start_conversation");
+            }
+        }
         starting_ = none;
         if (scenario_.customers.patience > 0)
             schedule(now_ + to_micros(patience_.exponential(scenario_.customers.patience)), Kind::give_up, customer);
@@ -306,6 +363,7 @@ private:
         std::uint32_t assigned = 0;
         std::uint32_t accepted = 0;
         std::uint32_t missed = 0;
+        std::uint32_t unresponsive = 0;
         bool on_shift = false;
         bool on_break = false;
         bool away = false;  // missed an offer; back after a while
@@ -369,20 +427,41 @@ private:
             check(engine_.decline(c.id, agent), "decline");
     }
 
-    void message(std::uint32_t customer, std::uint32_t number) {
+    // `arg`: the message number, and the segment (transfers so far) above bit 16.
+    void message(std::uint32_t customer, std::uint32_t arg) {
         const CustomerRecord& c = customers_[customer];
-        if (c.ended) return;
+        const std::uint32_t number = arg & 0xFFFFu;
+        if (c.ended || (arg >> 16) != c.segment) return;
         if (number % 2 == 0)
             check(engine_.customer_message(c.id, MessageRef{number}), "customer_message");
-        else
+        else if (number < c.agent_quiet_from)  // a silent assignee posts nothing more
             check(engine_.agent_message(c.id, agents_[c.assignee].id, MessageRef{number}), "agent_message");
         const std::uint32_t next = number + 1;
-        if (next < c.messages && next < c.quiet_from) schedule(message_time(c, next), Kind::message, customer, next);
+        if (next < c.messages && next < c.quiet_from)
+            schedule(message_time(c, next), Kind::message, customer, next | (std::uint32_t{c.segment} << 16));
     }
 
-    // Messages spread evenly over the conversation: number k at (k + 1) / (messages + 1).
+    // The assignee transfers the conversation (R32): to the space's `transfer_to`, else to
+    // another space at random (its own when there is no other).
+    void transfer(std::uint32_t customer, std::uint32_t segment) {
+        const CustomerRecord& c = customers_[customer];
+        if (c.ended || segment != c.segment || c.assignee == none) return;
+        std::uint32_t target = transfer_target_[c.space];
+        if (target == none) {
+            const auto others = static_cast<std::uint32_t>(space_ids_.size() - 1);
+            if (others == 0) {
+                target = c.space;
+            } else {
+                target = std::min(others - 1, static_cast<std::uint32_t>(control_.uniform() * others));
+                if (target >= c.space) ++target;
+            }
+        }
+        check(engine_.transfer(c.id, agents_[c.assignee].id, space_ids_[target]), "transfer");
+    }
+
+    // Messages spread evenly over the handling: number k at (k + 1) / (messages + 1).
     static std::int64_t message_time(const CustomerRecord& c, std::uint32_t number) {
-        return c.accepted_us + to_micros(c.handle_seconds * (number + 1.0) / (c.messages + 1.0));
+        return c.segment_us + to_micros(c.handle_seconds * (number + 1.0) / (c.messages + 1.0));
     }
 
     enum class HandleDistribution : std::uint8_t { fixed, exponential, lognormal };
@@ -463,6 +542,11 @@ private:
         const bool after = a.spaces_available > 0;
         if (before != after) available_agents_.set(available_agents_.value + (after ? 1 : -1));
         if (e.reason == AvailabilityReason::offer_timeout) ++results_.missed_unavailable;
+        if (e.reason == AvailabilityReason::assignee_unresponsive) ++results_.unresponsive_unavailable;
+        if (e.reason == AvailabilityReason::auto_return) {
+            ++results_.auto_returns;
+            a.away = false;  // the engine brought the agent back (R34) before they noticed
+        }
     }
 
     void on(const events::Accepted& e) {
@@ -475,26 +559,70 @@ private:
         busy_slots_.set(busy_slots_.value + 1);
         c.offered_to = none;
         c.assignee = e.agent.index;
-        c.accepted_us = now_;
-        const double wait = c.wait_seconds();
-        results_.waits.push_back(wait);
-        ++results_.accepted;
-        ++window_.accepted;
-        window_.wait_sum += wait;
+        c.segment_us = now_;
+        if (!c.answered()) {
+            c.accepted_us = now_;
+            const double wait = c.wait_seconds();
+            results_.waits.push_back(wait);
+            ++results_.accepted;
+            ++window_.accepted;
+            window_.wait_sum += wait;
+        } else {  // answered again after a transfer: a new handling by the new assignee
+            ++results_.reaccepted;
+            results_.requeue_waits.push_back(to_seconds(now_ - c.requeued_us));
+        }
 
-        // How the conversation will go.
+        // How the conversation (or this handling of it) will go.
         const Behaviour& b = scenario_.behaviour;
         c.handle_seconds = static_cast<float>(handle_time());
         c.messages = static_cast<std::uint16_t>(std::min<std::uint32_t>(conversation_.poisson(b.messages), 60000));
         const bool quiet = conversation_.chance(b.silent_probability);
         c.quiet_from = quiet ? static_cast<std::uint16_t>(std::floor(conversation_.uniform() * (c.messages + 1)))
                              : c.messages;
-        if (c.messages > 0 && c.quiet_from > 0) schedule(message_time(c, 0), Kind::message, customer, 0);
-        if (!quiet) schedule(c.accepted_us + to_micros(c.handle_seconds), Kind::end, customer);
+        // Silent assignees and transfers draw from their own stream: the rest of the model
+        // draws as in a run without them.
+        c.agent_quiet_from = c.messages;
+        if (b.silent_agent_probability > 0 && control_.chance(b.silent_agent_probability)) {
+            c.agent_quiet_from = static_cast<std::uint16_t>(std::floor(control_.uniform() * (c.messages + 1)));
+            if (c.agent_silent()) ++results_.silent_agent_conversations;
+        }
+        const std::uint32_t segment = c.segment;
+        if (c.messages > 0 && c.quiet_from > 0)
+            schedule(message_time(c, 0), Kind::message, customer, segment << 16);
+        if (!quiet) schedule(c.segment_us + to_micros(c.handle_seconds), Kind::end, customer, segment);
+        const double transfer_share = scenario_.spaces[c.space].transfer_share;
+        if (c.transfers == 0 && transfer_share > 0 && control_.chance(transfer_share))
+            schedule(c.segment_us + to_micros(control_.uniform() * c.handle_seconds), Kind::transfer, customer, segment);
     }
+
+    void on(const events::Transferred& e) {
+        CustomerRecord& c = customer_of(e.conversation);
+        ++c.segment;  // what the old assignee planned is void
+        c.requeued_us = now_;
+        c.assignee = none;
+        if (e.reason == TransferReason::agent) {
+            ++c.transfers;
+            ++results_.transfers;
+            if (e.space == space_ids_[c.space]) ++results_.transfers_own_space;
+            return;
+        }
+        // R33: the assignee did not answer in time; the engine sets them unavailable as for a
+        // missed offer, and they are back when they notice (or at R34's return).
+        ++results_.unresponsive_requeues;
+        if (c.agent_silent()) ++results_.unresponsive_silent;
+        AgentSim& a = agents_[e.agent.index];
+        ++a.unresponsive;
+        a.away = true;
+        schedule(now_ + to_micros(control_.exponential(scenario_.behaviour.away_after_miss)), Kind::come_back,
+                 e.agent.index);
+    }
+
+    void on(const events::SkillsRelaxed&) { ++results_.skills_relaxed; }
 
     void on(const events::StatusChanged& e) {
         if (e.from == Status::waiting_for_agent) queue_length_.set(queue_length_.value - 1);
+        if (e.to == Status::waiting_for_agent && e.from != Status::waiting_for_agent)  // a transfer (R32)
+            queue_length_.set(queue_length_.value + 1);
     }
 
     void on(const events::ConversationEnded& e) {
@@ -504,7 +632,9 @@ private:
         c.end = e.reason;
         c.ended_us = now_;
         ++results_.ended[static_cast<std::size_t>(e.reason)];
-        if (c.answered()) {
+        if (c.answered() && c.assignee == none) {
+            ++results_.ended_after_transfer_unanswered;  // closes at once, unanswered (R32)
+        } else if (c.answered()) {
             schedule(now_ + to_micros(conversation_.exponential(scenario_.behaviour.wrap_up_time)), Kind::resolve,
                      customer);
         } else if (e.reason == EndReason::customer) {
@@ -616,10 +746,24 @@ private:
                                : distribution == "exponential" ? HandleDistribution::exponential
                                                                : HandleDistribution::lognormal;
         for (std::size_t s = 0; s < scenario_.spaces.size(); ++s) arrivals_.push_back(master_.split(100 + s));
+        // Split after the streams above, so that they stay what they were before these parts.
+        control_ = master_.split(5);
+        for (std::size_t s = 0; s < scenario_.spaces.size(); ++s) {
+            class_draws_.push_back(master_.split(200 + s));
+            class_options_.emplace_back();
+            for (const ConversationClass& k : scenario_.spaces[s].classes)
+                class_options_.back().push_back(StartOptions{.priority = k.priority, .skills = k.skills});
+            transfer_target_.push_back(none);
+            for (std::size_t t = 0; t < scenario_.spaces.size(); ++t)
+                if (scenario_.spaces[t].name == scenario_.spaces[s].transfer_to)
+                    transfer_target_.back() = static_cast<std::uint32_t>(t);
+        }
 
         SiteUpdate site;
         site.missed_offer_scope =
             scenario_.missed_offer_scope == "offer_space" ? MissedOfferScope::offer_space : MissedOfferScope::all_spaces;
+        if (scenario_.missed_offer_return_after > 0)
+            site.missed_offer_return_after = duration{std::max<std::int64_t>(1, to_micros(scenario_.missed_offer_return_after))};
         if (!engine_.update_site(site)) throw std::invalid_argument("the engine refused the site settings");
 
         for (std::size_t s = 0; s < scenario_.spaces.size(); ++s) {
@@ -630,6 +774,13 @@ private:
                                             duration{to_micros(spec.inactivity_warning)},
                                             duration{to_micros(spec.inactivity_grace)},
                                             duration{to_micros(spec.max_duration)}};
+            const auto optional_timer = [](double seconds) -> std::optional<duration> {
+                if (seconds <= 0) return std::nullopt;
+                return duration{std::max<std::int64_t>(1, to_micros(seconds))};
+            };
+            settings.timings.skills_relax_after = optional_timer(spec.skills_relax_after);
+            settings.timings.assignee_response_timeout = optional_timer(spec.assignee_response_timeout);
+            settings.strategy = strategy_of(spec.strategy);
             auto id = engine_.add_space(settings);
             if (!id)
                 throw std::invalid_argument("spaces[" + std::to_string(s) + "]: the engine refused its settings (" +
@@ -640,7 +791,7 @@ private:
         for (std::size_t g = 0; g < scenario_.agents.size(); ++g) {
             const AgentGroupSpec& group = scenario_.agents[g];
             for (std::int64_t n = 0; n < group.count; ++n) {
-                auto id = engine_.add_agent(AgentSettings{group.limit});
+                auto id = engine_.add_agent(AgentSettings{group.limit, group.skills});
                 if (!id) throw std::invalid_argument("agents[" + std::to_string(g) + "]: the engine refused the agent");
                 const auto index = static_cast<std::uint32_t>(agents_.size());
                 AgentSim a;
@@ -696,6 +847,7 @@ private:
             r.limit = a.limit;
             r.accepted = a.accepted;
             r.missed = a.missed;
+            r.unresponsive = a.unresponsive;
             r.used_slot_seconds = a.used;
             r.staffed_slot_seconds = a.staffed;
             results_.used_slot_seconds += a.used;
@@ -714,7 +866,11 @@ private:
     Random behaviour_{0};
     Random conversation_{0};
     Random patience_{0};
+    Random control_{0};  // silent assignees, transfers, returns after R33
     std::vector<Random> arrivals_;
+    std::vector<Random> class_draws_;
+    std::vector<std::vector<StartOptions>> class_options_;  // per space, per class (handoff set per start)
+    std::vector<std::uint32_t> transfer_target_;            // per space: transfer_to's index, or none
     std::vector<double> arrival_clock_;
     HandleDistribution handle_distribution_ = HandleDistribution::lognormal;
 
