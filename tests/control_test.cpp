@@ -19,6 +19,14 @@ using namespace chatroute::test;
 
 namespace {
 
+// Every event since the last look, formatted with full handles (slot and serial), then forgotten.
+Lines taken(Desk& desk) {
+    Lines out;
+    for (const Event& event : desk.sink.events) out.push_back(fmt::format("{}", event));
+    desk.sink.events.clear();
+    return out;
+}
+
 // Expected event lines, built from the handles themselves so they do not depend on how a
 // handle prints. Instants are durations since the desk's start.
 namespace ev {
@@ -164,7 +172,7 @@ struct Transfer {
         b = desk.ready_agent(s2);
         k = open(desk, s1);
         REQUIRE(desk.engine.accept(k, a));
-        desk.take();
+        taken(desk);
     }
 };
 
@@ -178,7 +186,7 @@ TEST_CASE("a transfer emits transferred, status_changed, slot_released, then rou
     auto& [desk, s1, s2, a, b, k] = x;
     at(desk, 100s);
     REQUIRE(desk.engine.transfer(k, a, s2));
-    CHECK(desk.take() == Lines{ev::transferred(100s, k, a, s2, "agent"),
+    CHECK(taken(desk) == Lines{ev::transferred(100s, k, a, s2, "agent"),
                                ev::status(100s, k, "active", "waiting_for_agent"), ev::released(100s, k, a),
                                ev::offered(100s, k, b, s2, 220s)});
     CHECK(desk.engine.status(k).value() == Status::waiting_for_agent);
@@ -188,7 +196,7 @@ TEST_CASE("a transfer emits transferred, status_changed, slot_released, then rou
     // Whoever accepts next gets the transcript, handoff or not.
     at(desk, 110s);
     REQUIRE(desk.engine.accept(k, b));
-    CHECK(desk.take() == Lines{ev::accepted(110s, k, b), ev::status(110s, k, "waiting_for_agent", "active"),
+    CHECK(taken(desk) == Lines{ev::accepted(110s, k, b), ev::status(110s, k, "waiting_for_agent", "active"),
                                ev::transcript(110s, k, b)});
     CHECK(desk.engine.assignee(k).value() == b);
     desk.check();
@@ -210,9 +218,9 @@ TEST_CASE("a transferred conversation keeps its age and priority in the target's
     at(desk, 20s);
     ConversationId w2 = open(desk, s2, urgent);
     at(desk, 30s);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.transfer(k, a, s2));
-    CHECK(desk.take() == Lines{ev::transferred(30s, k, a, s2, "agent"),
+    CHECK(taken(desk) == Lines{ev::transferred(30s, k, a, s2, "agent"),
                                ev::status(30s, k, "active", "waiting_for_agent"), ev::released(30s, k, a)});
     CHECK(desk.engine.priority(k).value() == 3);
     CHECK(desk.engine.queue_position(k).value() == std::optional<std::size_t>{1});  // priority 3, started at 0
@@ -220,7 +228,7 @@ TEST_CASE("a transferred conversation keeps its age and priority in the target's
     CHECK(desk.engine.queue_position(w1).value() == std::optional<std::size_t>{3});
     at(desk, 40s);
     REQUIRE(desk.engine.set_availability(b, s2, true));
-    CHECK(desk.take() == Lines{ev::availability(40s, b, s2, true, "agent"), ev::offered(40s, k, b, s2, 160s)});
+    CHECK(taken(desk) == Lines{ev::availability(40s, b, s2, true, "agent"), ev::offered(40s, k, b, s2, 160s)});
     desk.check();
 }
 
@@ -235,17 +243,17 @@ TEST_CASE("an eligible to_agent is offered the transfer once, and the cursor doe
     ConversationId k = open(desk, s1);
     REQUIRE(desk.engine.accept(k, a));
     at(desk, 10s);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.transfer(k, a, s2, c));
-    CHECK(desk.take() == Lines{ev::transferred(10s, k, a, s2, "agent"),
+    CHECK(taken(desk) == Lines{ev::transferred(10s, k, a, s2, "agent"),
                                ev::status(10s, k, "active", "waiting_for_agent"), ev::released(10s, k, a),
                                ev::offered(10s, k, c, s2, 130s)});
     // Once: after c declines, s2's round robin decides, from its unmoved cursor (b first, not d).
     at(desk, 20s);
     REQUIRE(desk.engine.decline(k, c));
-    CHECK(desk.take() == Lines{ev::declined(20s, k, c), ev::offered(20s, k, b, s2, 140s)});
+    CHECK(taken(desk) == Lines{ev::declined(20s, k, c), ev::offered(20s, k, b, s2, 140s)});
     ConversationId n = open(desk, s2);
-    CHECK(desk.take() == Lines{ev::started(20s, n, s2), ev::offered(20s, n, c, s2, 140s)});
+    CHECK(taken(desk) == Lines{ev::started(20s, n, s2), ev::offered(20s, n, c, s2, 140s)});
     (void)d;
     desk.check();
 }
@@ -264,9 +272,9 @@ TEST_CASE("a to_agent who is not eligible in the target leaves the choice to its
     ConversationId k = open(desk, s1, needing({"de"}));
     REQUIRE(desk.engine.accept(k, a));
     at(desk, 10s);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.transfer(k, a, s2, c));
-    CHECK(desk.take() == Lines{ev::transferred(10s, k, a, s2, "agent"),
+    CHECK(taken(desk) == Lines{ev::transferred(10s, k, a, s2, "agent"),
                                ev::status(10s, k, "active", "waiting_for_agent"), ev::released(10s, k, a),
                                ev::offered(10s, k, b, s2, 130s)});
     desk.check();
@@ -280,9 +288,9 @@ TEST_CASE("transferring to its own space requeues it there [R32]", "[R32]") {
     ConversationId k = open(desk, s);  // a; the cursor moves past a
     REQUIRE(desk.engine.accept(k, a));
     at(desk, 50s);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.transfer(k, a, s));
-    CHECK(desk.take() == Lines{ev::transferred(50s, k, a, s, "agent"),
+    CHECK(taken(desk) == Lines{ev::transferred(50s, k, a, s, "agent"),
                                ev::status(50s, k, "active", "waiting_for_agent"), ev::released(50s, k, a),
                                ev::offered(50s, k, b, s, 170s)});
     desk.check();
@@ -333,17 +341,17 @@ TEST_CASE("a transfer at the instant the old inactivity warning is due: the warn
     auto& [desk, s1, s2, a, b, k] = x;
     clock_at(desk, 20min);  // a accepted at 0: the warning is due now
     REQUIRE(desk.engine.transfer(k, a, s2));
-    CHECK(desk.take() == Lines{ev::warning(1200s, k), ev::transferred(1200s, k, a, s2, "agent"),
+    CHECK(taken(desk) == Lines{ev::warning(1200s, k), ev::transferred(1200s, k, a, s2, "agent"),
                                ev::status(1200s, k, "active", "waiting_for_agent"), ev::released(1200s, k, a),
                                ev::offered(1200s, k, b, s2, 1320s)});
     at(desk, 1210s);
     REQUIRE(desk.engine.accept(k, b));
-    desk.take();
+    taken(desk);
     // The old grace (due at 1800) stopped with the transfer; b's own inactivity runs from 1210.
     at(desk, 1800s);
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 2410s);
-    CHECK(desk.take() == Lines{ev::warning(2410s, k)});
+    CHECK(taken(desk) == Lines{ev::warning(2410s, k)});
     desk.check();
 }
 
@@ -365,14 +373,14 @@ TEST_CASE("the target's new accept window expiring closes the transfer unanswere
     REQUIRE(desk.engine.accept(k, a));
     at(desk, 100s);
     REQUIRE(desk.engine.transfer(k, a, s2));
-    desk.take();
+    taken(desk);
     at(desk, 1200s);  // the first window (from the start) is gone
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     desk.clock.set(time_point{2100s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 2100s);
-    CHECK(desk.take() == Lines{ev::fallback(2100s, k, "from s2")} + ev::closed_unanswered(2100s, k, "no_agent"));
+    CHECK(taken(desk) == Lines{ev::fallback(2100s, k, "from s2")} + ev::closed_unanswered(2100s, k, "no_agent"));
     CHECK(desk.engine.status(k).value() == Status::closed);
     CHECK(desk.engine.load(a).value() == Load{0, 0, 3});
     desk.check();
@@ -383,10 +391,10 @@ TEST_CASE("a transferred conversation that ends before anyone accepts closes una
     auto& [desk, s1, s2, a, b, k] = x;
     at(desk, 100s);
     REQUIRE(desk.engine.transfer(k, a, s2));
-    desk.take();
+    taken(desk);
     at(desk, 105s);
     REQUIRE(desk.engine.end_by_customer(k));
-    CHECK(desk.take() == Lines{ev::withdrawn(105s, k, b, "conversation_ended")} +
+    CHECK(taken(desk) == Lines{ev::withdrawn(105s, k, b, "conversation_ended")} +
                              ev::closed_unanswered(105s, k, "customer"));
     CHECK(desk.engine.load(b).value() == Load{0, 0, 3});
     desk.check();
@@ -402,12 +410,12 @@ TEST_CASE("the maximum duration counts from the start, with the starting space's
         REQUIRE(desk.engine.transfer(k, a, s2));
         at(desk, 110s);
         REQUIRE(desk.engine.accept(k, b));
-        desk.take();
+        taken(desk);
         desk.clock.set(time_point{1000s - 1us});
         REQUIRE(desk.engine.advance());
-        CHECK(desk.take() == Lines{});
+        CHECK(taken(desk) == Lines{});
         at(desk, 1000s);
-        CHECK(desk.take() == Lines{ev::ended(1000s, k, "max_duration"), ev::status(1000s, k, "active", "wrapping_up")});
+        CHECK(taken(desk) == Lines{ev::ended(1000s, k, "max_duration"), ev::status(1000s, k, "active", "wrapping_up")});
         desk.check();
     }
     SECTION("the target's is shorter") {
@@ -419,9 +427,9 @@ TEST_CASE("the maximum duration counts from the start, with the starting space's
         REQUIRE(desk.engine.transfer(k, a, s2));
         at(desk, 110s);
         REQUIRE(desk.engine.accept(k, b));
-        desk.take();
+        taken(desk);
         at(desk, 1300s);  // before b's inactivity warning at 1310
-        CHECK(desk.take() == Lines{});
+        CHECK(taken(desk) == Lines{});
         CHECK(desk.engine.status(k).value() == Status::active);
         desk.check();
     }
@@ -459,12 +467,12 @@ TEST_CASE("an unanswered customer message transfers after exactly the response t
     REQUIRE(desk.engine.customer_message(k));
     at(desk, 40s);
     REQUIRE(desk.engine.customer_message(k));  // still unanswered: the timer runs from 10
-    desk.take();
+    taken(desk);
     desk.clock.set(time_point{70s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 70s);
-    CHECK(desk.take() == Lines{ev::transferred(70s, k, a, s, "assignee_unresponsive"),
+    CHECK(taken(desk) == Lines{ev::transferred(70s, k, a, s, "assignee_unresponsive"),
                                ev::status(70s, k, "active", "waiting_for_agent"), ev::released(70s, k, a),
                                ev::availability(70s, a, s, false, "assignee_unresponsive"),
                                ev::offered(70s, k, b, s, 190s)});
@@ -484,16 +492,16 @@ TEST_CASE("the assignee's message stops the response timer; only messages while 
     at(desk, 100s);
     REQUIRE(desk.engine.agent_message(k, a));
     at(desk, 130s);  // 60 s after the customer's message: answered
-    desk.take();
+    taken(desk);
     CHECK(desk.engine.status(k).value() == Status::active);
     at(desk, 150s);
     REQUIRE(desk.engine.customer_message(k));
-    desk.take();
+    taken(desk);
     desk.clock.set(time_point{210s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 210s);
-    CHECK(desk.take() == Lines{ev::transferred(210s, k, a, s, "assignee_unresponsive"),
+    CHECK(taken(desk) == Lines{ev::transferred(210s, k, a, s, "assignee_unresponsive"),
                                ev::status(210s, k, "active", "waiting_for_agent"), ev::released(210s, k, a),
                                ev::availability(210s, a, s, false, "assignee_unresponsive")});
     desk.check();
@@ -509,17 +517,17 @@ TEST_CASE("an unresponsive only agent: the conversation waits, and R34 brings th
     REQUIRE(desk.engine.accept(k, a));
     at(desk, 10s);
     REQUIRE(desk.engine.customer_message(k));
-    desk.take();
+    taken(desk);
     at(desk, 70s);
-    CHECK(desk.take() == Lines{ev::transferred(70s, k, a, s, "assignee_unresponsive"),
+    CHECK(taken(desk) == Lines{ev::transferred(70s, k, a, s, "assignee_unresponsive"),
                                ev::status(70s, k, "active", "waiting_for_agent"), ev::released(70s, k, a),
                                ev::availability(70s, a, s, false, "assignee_unresponsive")});
     CHECK(desk.engine.status(k).value() == Status::waiting_for_agent);
     desk.clock.set(time_point{370s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 370s);
-    CHECK(desk.take() == Lines{ev::availability(370s, a, s, true, "auto_return"), ev::offered(370s, k, a, s, 490s)});
+    CHECK(taken(desk) == Lines{ev::availability(370s, a, s, true, "auto_return"), ev::offered(370s, k, a, s, 490s)});
     desk.check();
 }
 
@@ -542,18 +550,18 @@ TEST_CASE("an unresponsive assignee is set unavailable in the missed-offer scope
     REQUIRE(desk.engine.offered_to(m).value() == a);
     at(desk, 10s);
     REQUIRE(desk.engine.customer_message(k));
-    desk.take();
+    taken(desk);
     at(desk, 70s);
     const Lines head{ev::transferred(70s, k, a, s1, "assignee_unresponsive"),
                      ev::status(70s, k, "active", "waiting_for_agent"), ev::released(70s, k, a),
                      ev::availability(70s, a, s1, false, "assignee_unresponsive")};
     if (scope == MissedOfferScope::all_spaces) {
-        CHECK(desk.take() == head + Lines{ev::availability(70s, a, s2, false, "assignee_unresponsive"),
+        CHECK(taken(desk) == head + Lines{ev::availability(70s, a, s2, false, "assignee_unresponsive"),
                                           ev::withdrawn(70s, m, a, "agent_unavailable"),
                                           ev::offered(70s, k, b, s1, 190s)});
         CHECK_FALSE(desk.engine.available(a, s2).value());
     } else {
-        CHECK(desk.take() == head + Lines{ev::offered(70s, k, b, s1, 190s)});
+        CHECK(taken(desk) == head + Lines{ev::offered(70s, k, b, s1, 190s)});
         CHECK(desk.engine.available(a, s2).value());
         CHECK(desk.engine.offered_to(m).value() == a);
     }
@@ -571,9 +579,9 @@ TEST_CASE("the response timeout transfers even when chat is now off in the space
     REQUIRE(desk.engine.customer_message(k));
     at(desk, 20s);
     REQUIRE(desk.engine.disable_chat(s));
-    desk.take();
+    taken(desk);
     at(desk, 70s);
-    CHECK(desk.take() == Lines{ev::transferred(70s, k, a, s, "assignee_unresponsive"),
+    CHECK(taken(desk) == Lines{ev::transferred(70s, k, a, s, "assignee_unresponsive"),
                                ev::status(70s, k, "active", "waiting_for_agent"), ev::released(70s, k, a),
                                ev::availability(70s, a, s, false, "assignee_unresponsive"),
                                ev::offered(70s, k, b, s, 190s)});
@@ -589,15 +597,15 @@ TEST_CASE("an agent who missed an offer returns exactly return_after later, then
     SpaceId s = desk.space();
     AgentId a = desk.ready_agent(s);
     ConversationId k = open(desk, s);
-    desk.take();
+    taken(desk);
     at(desk, 120s);
-    CHECK(desk.take() ==
+    CHECK(taken(desk) ==
           Lines{ev::timed_out(120s, k, a), ev::availability(120s, a, s, false, "offer_timeout")});
     desk.clock.set(time_point{420s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 420s);
-    CHECK(desk.take() == Lines{ev::availability(420s, a, s, true, "auto_return"), ev::offered(420s, k, a, s, 540s)});
+    CHECK(taken(desk) == Lines{ev::availability(420s, a, s, true, "auto_return"), ev::offered(420s, k, a, s, 540s)});
     desk.check();
 }
 
@@ -614,18 +622,18 @@ TEST_CASE("the return is cancelled by the agent's own change or a role revoke, e
         REQUIRE(desk.engine.set_availability(a, s, true));
         at(desk, 250s);
         REQUIRE(desk.engine.set_availability(a, s, false));
-        desk.take();
+        taken(desk);
     }
     SECTION("role revoked, then granted again") {
         at(desk, 200s);
         REQUIRE(desk.engine.revoke_role(a, s));
         at(desk, 250s);
         REQUIRE(desk.engine.grant_role(a, s));
-        desk.take();
+        taken(desk);
         CHECK(desk.engine.has_role(a, s).value());
     }
     at(desk, 420s);
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK_FALSE(desk.engine.available(a, s).value());
     CHECK_FALSE(desk.engine.offered_to(k).value().has_value());
     desk.check();
@@ -640,15 +648,15 @@ TEST_CASE("returns go in the order spaces were added, then routing runs once [R3
     make_ready(desk, a, s2);
     make_ready(desk, a, s1);
     ConversationId k1 = open(desk, s2);  // a
-    desk.take();
+    taken(desk);
     at(desk, 120s);
-    CHECK(desk.take() == Lines{ev::timed_out(120s, k1, a), ev::availability(120s, a, s1, false, "offer_timeout"),
+    CHECK(taken(desk) == Lines{ev::timed_out(120s, k1, a), ev::availability(120s, a, s1, false, "offer_timeout"),
                                ev::availability(120s, a, s2, false, "offer_timeout")});
     at(desk, 200s);
     ConversationId k2 = open(desk, s1);  // waits
-    desk.take();
+    taken(desk);
     at(desk, 420s);
-    CHECK(desk.take() == Lines{ev::availability(420s, a, s1, true, "auto_return"),
+    CHECK(taken(desk) == Lines{ev::availability(420s, a, s1, true, "auto_return"),
                                ev::availability(420s, a, s2, true, "auto_return"), ev::offered(420s, k1, a, s2, 540s),
                                ev::offered(420s, k2, a, s1, 540s)});
     desk.check();
@@ -664,9 +672,9 @@ TEST_CASE("with fallback, a start while no agent with the role is available ends
     REQUIRE(desk.engine.grant_role(away, s));  // present, not available
     AgentId elsewhere = desk.ready_agent(t);   // available, but not in s
     at(desk, 5s);
-    desk.take();
+    taken(desk);
     ConversationId k = open(desk, s);
-    CHECK(desk.take() == Lines{ev::started(5s, k, s), ev::fallback(5s, k, "Nobody here, sorry"),
+    CHECK(taken(desk) == Lines{ev::started(5s, k, s), ev::fallback(5s, k, "Nobody here, sorry"),
                                ev::ended(5s, k, "no_agent"), ev::resolved(5s, k, "Unanswered"),
                                ev::status(5s, k, "waiting_for_agent", "closed")});
     CHECK(desk.engine.status(k).value() == Status::closed);
@@ -681,9 +689,9 @@ TEST_CASE("with fallback, an available agent means waiting, whatever their load 
     AgentId a = desk.ready_agent(s, 1);
     AgentId none = desk.ready_agent(s, 0);
     ConversationId k0 = open(desk, s);  // a: now full
-    desk.take();
+    taken(desk);
     ConversationId k1 = open(desk, s);
-    CHECK(desk.take() == Lines{ev::started(0s, k1, s)});
+    CHECK(taken(desk) == Lines{ev::started(0s, k1, s)});
     CHECK(desk.engine.status(k1).value() == Status::waiting_for_agent);
     CHECK(desk.engine.offered_to(k0).value() == a);
     CHECK(desk.engine.load(none).value() == Load{0, 0, 0});
@@ -696,22 +704,22 @@ TEST_CASE("no_agent_action is wait by default and update_space changes it for la
     AgentId away = desk.agent();
     REQUIRE(desk.engine.grant_role(away, s));
     ConversationId k0 = open(desk, s);
-    desk.take();
+    taken(desk);
     SpaceUpdate update;
     update.no_agent_action = NoAgentAction::fallback;
     update.fallback_message = "Closed for today";
     REQUIRE(desk.engine.update_space(s, update));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK(desk.engine.status(k0).value() == Status::waiting_for_agent);
     ConversationId k1 = open(desk, s);
-    CHECK(desk.take() == Lines{ev::started(0s, k1, s), ev::fallback(0s, k1, "Closed for today"),
+    CHECK(taken(desk) == Lines{ev::started(0s, k1, s), ev::fallback(0s, k1, "Closed for today"),
                                ev::ended(0s, k1, "no_agent"), ev::resolved(0s, k1, "Unanswered"),
                                ev::status(0s, k1, "waiting_for_agent", "closed")});
     SpaceUpdate back;
     back.no_agent_action = NoAgentAction::wait;
     REQUIRE(desk.engine.update_space(s, back));
     ConversationId k2 = open(desk, s);
-    CHECK(desk.take() == Lines{ev::started(0s, k2, s)});
+    CHECK(taken(desk) == Lines{ev::started(0s, k2, s)});
     desk.check();
 }
 
@@ -727,17 +735,17 @@ TEST_CASE("a work item still wrapping up is resolved at exactly wrap_up_timeout,
     at(desk, 100s);
     REQUIRE(desk.engine.end_by_agent(k, a));
     ConversationId next = open(desk, s);  // waits: a's slot is held
-    desk.take();
+    taken(desk);
     at(desk, 200s);
     SiteUpdate naming;
     naming.wrap_up_resolution = "Duplicate";
     REQUIRE(desk.engine.update_site(naming));  // read when the deadline fires, not when it was set
-    CHECK(desk.take() == Lines{ev::workflow_changed(200s)});
+    CHECK(taken(desk) == Lines{ev::workflow_changed(200s)});
     desk.clock.set(time_point{400s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 400s);
-    CHECK(desk.take() == Lines{ev::resolved(400s, k, "Duplicate"), ev::status(400s, k, "wrapping_up", "closed"),
+    CHECK(taken(desk) == Lines{ev::resolved(400s, k, "Duplicate"), ev::status(400s, k, "wrapping_up", "closed"),
                                ev::released(400s, k, a), ev::offered(400s, next, a, s, 520s)});
     desk.check();
 }
@@ -755,9 +763,9 @@ TEST_CASE("an unset wrap_up_resolution is the list's first resolution [R36] [R24
     ConversationId k = open(desk, s);
     REQUIRE(desk.engine.accept(k, a));
     REQUIRE(desk.engine.end_by_customer(k));
-    desk.take();
+    taken(desk);
     at(desk, 300s);
-    CHECK(desk.take() == Lines{ev::resolved(300s, k, custom ? "Fixed" : "Done"),
+    CHECK(taken(desk) == Lines{ev::resolved(300s, k, custom ? "Fixed" : "Done"),
                                ev::status(300s, k, "wrapping_up", "closed"), ev::released(300s, k, a)});
     desk.check();
 }
@@ -771,10 +779,10 @@ TEST_CASE("a resolve at the wrap-up deadline's instant comes after it and fails 
     REQUIRE(desk.engine.accept(k, a));
     at(desk, 100s);
     REQUIRE(desk.engine.end_by_agent(k, a));
-    desk.take();
+    taken(desk);
     clock_at(desk, 400s);
     CHECK(outcome(desk.engine.resolve(k, a, "Won't do")) == "work_item_closed");
-    CHECK(desk.take() == Lines{ev::resolved(400s, k, "Done"), ev::status(400s, k, "wrapping_up", "closed"),
+    CHECK(taken(desk) == Lines{ev::resolved(400s, k, "Done"), ev::status(400s, k, "wrapping_up", "closed"),
                                ev::released(400s, k, a)});
     desk.check();
 }
@@ -788,9 +796,9 @@ TEST_CASE("a resolve before the wrap-up deadline cancels it [R36] [R22]", "[R36]
     REQUIRE(desk.engine.end_by_agent(k, a));
     at(desk, 299s);
     REQUIRE(desk.engine.resolve(k, a, "Won't do"));
-    desk.take();
+    taken(desk);
     at(desk, 300s);
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     desk.check();
 }
 
@@ -825,10 +833,10 @@ TEST_CASE("an eligible preferred agent gets the first offer whatever the strateg
     AgentId a = desk.ready_agent(s);
     AgentId b = desk.ready_agent(s);
     AgentId c = desk.ready_agent(s);
-    desk.take();
+    taken(desk);
     ConversationId k = open(desk, s, preferring(b));
     ConversationId n = open(desk, s);  // a: from the unmoved cursor (c if it had moved past b)
-    CHECK(desk.take() == Lines{ev::started(0s, k, s), ev::offered(0s, k, b, s, 120s), ev::started(0s, n, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k, s), ev::offered(0s, k, b, s, 120s), ev::started(0s, n, s),
                                ev::offered(0s, n, a, s, 120s)});
     (void)c;
     desk.check();
@@ -849,9 +857,9 @@ TEST_CASE("a preferred agent who is not eligible gets nothing special [R39]", "[
         ConversationId elsewhere = open(desk, t);
         REQUIRE(desk.engine.offered_to(elsewhere).value() == p);
     }
-    desk.take();
+    taken(desk);
     ConversationId k = open(desk, s, preferring(p, {"en"}));
-    CHECK(desk.take() == Lines{ev::started(0s, k, s), ev::offered(0s, k, a, s, 120s)});
+    CHECK(taken(desk) == Lines{ev::started(0s, k, s), ev::offered(0s, k, a, s, 120s)});
     desk.check();
 }
 
@@ -864,13 +872,13 @@ TEST_CASE("after the first offer the strategy decides: a declining preferred age
     AgentId c = desk.ready_agent(s);
     ConversationId k = open(desk, s, preferring(p));
     REQUIRE(desk.engine.offered_to(k).value() == p);
-    desk.take();
+    taken(desk);
     at(desk, 3s);
     REQUIRE(desk.engine.decline(k, p));
-    CHECK(desk.take() == Lines{ev::declined(3s, k, p), ev::offered(3s, k, a, s, 123s)});
+    CHECK(taken(desk) == Lines{ev::declined(3s, k, p), ev::offered(3s, k, a, s, 123s)});
     at(desk, 4s);
     REQUIRE(desk.engine.decline(k, a));  // round robin from past a: p
-    CHECK(desk.take() == Lines{ev::declined(4s, k, a), ev::offered(4s, k, p, s, 124s)});
+    CHECK(taken(desk) == Lines{ev::declined(4s, k, a), ev::offered(4s, k, p, s, 124s)});
     (void)c;
     desk.check();
 }

@@ -18,6 +18,14 @@ using namespace chatroute::test;
 
 namespace {
 
+// Every event since the last look, formatted with full handles (slot and serial), then forgotten.
+Lines taken(Desk& desk) {
+    Lines out;
+    for (const Event& event : desk.sink.events) out.push_back(fmt::format("{}", event));
+    desk.sink.events.clear();
+    return out;
+}
+
 // Expected event lines, built from the handles themselves so they do not depend on how a
 // handle prints. Instants are durations since the desk's start.
 namespace ev {
@@ -147,18 +155,18 @@ TEST_CASE("each strategy chooses by its measure, ties from the cursor, and moves
     ConversationId t2 = open(desk, t);  // b: the same
     REQUIRE(desk.engine.offered_to(t1).value() == a);
     REQUIRE(desk.engine.offered_to(t2).value() == b);
-    desk.take();
+    taken(desk);
     // c and d are equally good and better than a and b: c comes first from the cursor.
     ConversationId k0 = open(desk, s);
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, c, s, 120s)});
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, c, s, 120s)});
     // Changing the strategy emits nothing, moves no offer, and affects only later choices:
     // round robin now goes on from just past c.
     REQUIRE(desk.engine.update_space(s, switch_to(Strategy::round_robin)));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK(desk.engine.offered_to(k0).value() == c);
     ConversationId k1 = open(desk, s);
     ConversationId k2 = open(desk, s);
-    CHECK(desk.take() == Lines{ev::started(0s, k1, s), ev::offered(0s, k1, d, s, 120s), ev::started(0s, k2, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k1, s), ev::offered(0s, k1, d, s, 120s), ev::started(0s, k2, s),
                                ev::offered(0s, k2, a, s, 120s)});
     desk.check();
 }
@@ -186,11 +194,11 @@ TEST_CASE("ties go in ring order from the cursor, not from the ring's first agen
     REQUIRE(desk.engine.offered_to(t1).value() == c);
     REQUIRE(desk.engine.offered_to(t2).value() == d);
     REQUIRE(desk.engine.update_space(s, switch_to(strategy)));
-    desk.take();
+    taken(desk);
     ConversationId k2 = open(desk, s);  // all tie: c, at the cursor
     ConversationId k3 = open(desk, s);  // a, b, d tie: d, just past c
     ConversationId k4 = open(desk, s);  // a, b tie: a, wrapping around
-    CHECK(desk.take() == Lines{ev::started(0s, k2, s), ev::offered(0s, k2, c, s, 120s), ev::started(0s, k3, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k2, s), ev::offered(0s, k2, c, s, 120s), ev::started(0s, k3, s),
                                ev::offered(0s, k3, d, s, 120s), ev::started(0s, k4, s),
                                ev::offered(0s, k4, a, s, 120s)});
     desk.check();
@@ -211,12 +219,12 @@ TEST_CASE("least_active picks the fewest assigned + pending conversations over a
     ConversationId t3 = open(desk, t);  // a: one assigned + one pending
     REQUIRE(desk.engine.offered_to(t2).value() == b);
     REQUIRE(desk.engine.offered_to(t3).value() == a);
-    desk.take();
+    taken(desk);
     ConversationId k0 = open(desk, s);  // a=2 b=1 c=0: c
     ConversationId k1 = open(desk, s);  // a=2 b=1 c=1: b (first of the tie from the cursor, past c)
     ConversationId k2 = open(desk, s);  // a=2 b=2 c=1: c
     ConversationId k3 = open(desk, s);  // all 2: a, just past c
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, c, s, 120s), ev::started(0s, k1, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, c, s, 120s), ev::started(0s, k1, s),
                                ev::offered(0s, k1, b, s, 120s), ev::started(0s, k2, s),
                                ev::offered(0s, k2, c, s, 120s), ev::started(0s, k3, s),
                                ev::offered(0s, k3, a, s, 120s)});
@@ -234,15 +242,16 @@ TEST_CASE("most_available picks the most free slots (limit - assigned - pending)
     make_ready(desk, c, t);
     ConversationId t1 = open(desk, t);  // c: 4 free
     REQUIRE(desk.engine.offered_to(t1).value() == c);
-    desk.take();
+    taken(desk);
     ConversationId k0 = open(desk, s);  // a=2 b=5 c=4: b (least_active would pick a)
     ConversationId k1 = open(desk, s);  // a=2 b=4 c=4: c, first of the tie from the cursor
     ConversationId k2 = open(desk, s);  // a=2 b=4 c=3: b
     ConversationId k3 = open(desk, s);  // a=2 b=3 c=3: c, just past b
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, b, s, 120s), ev::started(0s, k1, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, b, s, 120s), ev::started(0s, k1, s),
                                ev::offered(0s, k1, c, s, 120s), ev::started(0s, k2, s),
                                ev::offered(0s, k2, b, s, 120s), ev::started(0s, k3, s),
                                ev::offered(0s, k3, c, s, 120s)});
+    CHECK(desk.engine.load(a).value() == Load{0, 0, 2});
     desk.check();
 }
 
@@ -260,7 +269,7 @@ TEST_CASE("least_recent picks the agent offered least recently in any space, nev
     ConversationId t2 = open(desk, t);  // b at 10
     REQUIRE(desk.engine.offered_to(t1).value() == a);
     REQUIRE(desk.engine.offered_to(t2).value() == b);
-    desk.take();
+    taken(desk);
     at(desk, 20s);
     ConversationId k0 = open(desk, s);  // c was never offered
     at(desk, 30s);
@@ -269,7 +278,7 @@ TEST_CASE("least_recent picks the agent offered least recently in any space, nev
     ConversationId k2 = open(desk, s);  // b (10)
     at(desk, 50s);
     ConversationId k3 = open(desk, s);  // c (20)
-    CHECK(desk.take() == Lines{ev::started(20s, k0, s), ev::offered(20s, k0, c, s, 140s), ev::started(30s, k1, s),
+    CHECK(taken(desk) == Lines{ev::started(20s, k0, s), ev::offered(20s, k0, c, s, 140s), ev::started(30s, k1, s),
                                ev::offered(30s, k1, a, s, 150s), ev::started(40s, k2, s),
                                ev::offered(40s, k2, b, s, 160s), ev::started(50s, k3, s),
                                ev::offered(50s, k3, c, s, 170s)});
@@ -284,13 +293,13 @@ TEST_CASE("least_recent: offers made at the same instant tie, and ties go from t
     AgentId b = desk.ready_agent(s);
     AgentId c = desk.ready_agent(s);
     make_ready(desk, c, t);
-    desk.take();
+    taken(desk);
     ConversationId k0 = open(desk, s);  // a: nobody offered yet, first from the cursor
     ConversationId t1 = open(desk, t);  // c, at the same instant but after a
     ConversationId k1 = open(desk, s);  // b: never offered
     ConversationId k2 = open(desk, s);  // a, b, c all offered at 0: c, at the cursor (not a, offered first)
     ConversationId k3 = open(desk, s);  // a, just past c
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, a, s, 120s), ev::started(0s, t1, t),
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, a, s, 120s), ev::started(0s, t1, t),
                                ev::offered(0s, t1, c, t, 120s), ev::started(0s, k1, s),
                                ev::offered(0s, k1, b, s, 120s), ev::started(0s, k2, s),
                                ev::offered(0s, k2, c, s, 120s), ev::started(0s, k3, s),
@@ -316,16 +325,16 @@ TEST_CASE("a decline is re-offered by the space's strategy, the decliner exclude
     REQUIRE(desk.engine.offered_to(t2).value() == c);
     ConversationId k = open(desk, s);
     REQUIRE(desk.engine.offered_to(k).value() == a);  // every strategy: a is first, least loaded, never offered
-    desk.take();
+    taken(desk);
     // After a declines, a is again the least loaded, but excluded: b and c tie, b first from the cursor.
     at(desk, 5s);
     REQUIRE(desk.engine.decline(k, a));
-    CHECK(desk.take() == Lines{ev::declined(5s, k, a), ev::offered(5s, k, b, s, 125s)});
+    CHECK(taken(desk) == Lines{ev::declined(5s, k, a), ev::offered(5s, k, b, s, 125s)});
     // b declines: a (no load, offered at 0) against c (one pending, offered at 0); the cursor is past b.
     const AgentId next = (strategy == Strategy::least_active || strategy == Strategy::most_available) ? a : c;
     at(desk, 6s);
     REQUIRE(desk.engine.decline(k, b));
-    CHECK(desk.take() == Lines{ev::declined(6s, k, b), ev::offered(6s, k, next, s, 126s)});
+    CHECK(taken(desk) == Lines{ev::declined(6s, k, b), ev::offered(6s, k, next, s, 126s)});
     desk.check();
 }
 
@@ -341,10 +350,10 @@ TEST_CASE("the only eligible agent who declines gets the offer back, under every
     AgentId full = desk.ready_agent(s, 0);
     ConversationId k = open(desk, s);
     REQUIRE(desk.engine.offered_to(k).value() == a);
-    desk.take();
+    taken(desk);
     at(desk, 7s);
     REQUIRE(desk.engine.decline(k, a));
-    CHECK(desk.take() == Lines{ev::declined(7s, k, a), ev::offered(7s, k, a, s, 127s)});
+    CHECK(taken(desk) == Lines{ev::declined(7s, k, a), ev::offered(7s, k, a, s, 127s)});
     CHECK(desk.engine.load(full).value() == Load{0, 0, 0});
     desk.check();
 }
@@ -366,9 +375,9 @@ TEST_CASE("routing serves waiting conversations by priority, then age, across sp
     at(desk, 30s);
     ConversationId w = open(desk, s2);  // priority 0, at 30
     at(desk, 40s);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.set_availability(a, all_spaces, true));
-    CHECK(desk.take() == Lines{ev::availability(40s, a, s1, true, "agent"), ev::availability(40s, a, s2, true, "agent"),
+    CHECK(taken(desk) == Lines{ev::availability(40s, a, s1, true, "agent"), ev::availability(40s, a, s2, true, "agent"),
                                ev::offered(40s, y, a, s2, 160s), ev::offered(40s, z, a, s1, 160s),
                                ev::offered(40s, x, a, s1, 160s), ev::offered(40s, w, a, s2, 160s)});
     desk.check();
@@ -382,20 +391,20 @@ TEST_CASE("set_priority reorders the waiting, emits priority_changed once, and n
     ConversationId k0 = open(desk, s);  // a
     ConversationId k1 = open(desk, s);
     ConversationId k2 = open(desk, s);
-    desk.take();
+    taken(desk);
     // A higher priority does not take the pending offer away from k0.
     ConversationId k3 = open(desk, s, with_priority(1000));
-    CHECK(desk.take() == Lines{ev::started(0s, k3, s)});
+    CHECK(taken(desk) == Lines{ev::started(0s, k3, s)});
     CHECK(desk.engine.offered_to(k0).value() == a);
     CHECK(desk.engine.priority(k3).value() == 1000);
     CHECK(desk.engine.priority(k1).value() == 0);
     at(desk, 5s);
     REQUIRE(desk.engine.set_priority(k2, 7));
-    CHECK(desk.take() == Lines{ev::priority(5s, k2, 7)});
+    CHECK(taken(desk) == Lines{ev::priority(5s, k2, 7)});
     REQUIRE(desk.engine.set_priority(k2, 7));  // the same value again: nothing
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     REQUIRE(desk.engine.set_priority(k0, 1000));
-    CHECK(desk.take() == Lines{ev::priority(5s, k0, 1000)});
+    CHECK(taken(desk) == Lines{ev::priority(5s, k0, 1000)});
     CHECK(desk.engine.offered_to(k0).value() == a);
     CHECK(desk.engine.priority(k0).value() == 1000);
     // Any status but closed: active, then wrapping up.
@@ -403,15 +412,15 @@ TEST_CASE("set_priority reorders the waiting, emits priority_changed once, and n
     REQUIRE(desk.engine.set_priority(k0, 3));
     REQUIRE(desk.engine.end_by_agent(k0, a));
     REQUIRE(desk.engine.set_priority(k0, 0));
-    CHECK(desk.take() == Lines{ev::accepted(5s, k0, a), ev::status(5s, k0, "waiting_for_agent", "active"),
+    CHECK(taken(desk) == Lines{ev::accepted(5s, k0, a), ev::status(5s, k0, "waiting_for_agent", "active"),
                                ev::priority(5s, k0, 3), ev::ended(5s, k0, "agent"),
                                ev::status(5s, k0, "active", "wrapping_up"), ev::priority(5s, k0, 0)});
     // The slot comes back: k3 (1000), then k2 (7), then k1 (0).
     REQUIRE(desk.engine.resolve(k0, a, "Done"));
-    CHECK(desk.take() == Lines{ev::resolved(5s, k0, "Done"), ev::status(5s, k0, "wrapping_up", "closed"),
+    CHECK(taken(desk) == Lines{ev::resolved(5s, k0, "Done"), ev::status(5s, k0, "wrapping_up", "closed"),
                                ev::released(5s, k0, a), ev::offered(5s, k3, a, s, 125s)});
     REQUIRE(desk.engine.set_limit(a, 3));
-    CHECK(desk.take() == Lines{ev::offered(5s, k2, a, s, 125s), ev::offered(5s, k1, a, s, 125s)});
+    CHECK(taken(desk) == Lines{ev::offered(5s, k2, a, s, 125s), ev::offered(5s, k1, a, s, 125s)});
     const World world{{s}, {a}, {k0, k1, k2, k3}};
     refused(desk, world, "work_item_closed", [&] { return desk.engine.set_priority(k0, 5); });
     desk.check();
@@ -445,13 +454,13 @@ TEST_CASE("an agent is eligible only with every required skill [R30]", "[R30]") 
     AgentId a = skilled(desk, s, {"en"});
     AgentId b = skilled(desk, s, {"en", "fr"});
     AgentId c = skilled(desk, s, {});
-    desk.take();
+    taken(desk);
     ConversationId k0 = open(desk, s, needing({"fr"}));        // b, though a comes first
     ConversationId k1 = open(desk, s, needing({"fr", "en"}));  // b
     ConversationId k2 = open(desk, s, needing({"en"}));        // c lacks it: a
     ConversationId k3 = open(desk, s);                         // anyone: b, just past a
     ConversationId k4 = open(desk, s, needing({"de"}));        // nobody
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, b, s, 120s), ev::started(0s, k1, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, b, s, 120s), ev::started(0s, k1, s),
                                ev::offered(0s, k1, b, s, 120s), ev::started(0s, k2, s),
                                ev::offered(0s, k2, a, s, 120s), ev::started(0s, k3, s),
                                ev::offered(0s, k3, b, s, 120s), ev::started(0s, k4, s)});
@@ -467,14 +476,14 @@ TEST_CASE("set_skills replaces the set, then routing runs; pending offers stay [
     ConversationId k0 = open(desk, s, needing({"en"}));
     ConversationId k1 = open(desk, s, needing({"fr"}));
     REQUIRE(desk.engine.offered_to(k0).value() == a);
-    desk.take();
+    taken(desk);
     at(desk, 3s);
     const Skills french{"fr"};
     REQUIRE(desk.engine.set_skills(a, french));
-    CHECK(desk.take() == Lines{ev::offered(3s, k1, a, s, 123s)});
+    CHECK(taken(desk) == Lines{ev::offered(3s, k1, a, s, 123s)});
     CHECK(desk.engine.offered_to(k0).value() == a);
     REQUIRE(desk.engine.set_skills(a, Skills{}));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK(desk.engine.load(a).value() == Load{0, 2, 3});
     // The kept offer can still be accepted.
     REQUIRE(desk.engine.accept(k0, a));
@@ -488,15 +497,15 @@ TEST_CASE("requirements drop exactly skills_relax_after the start, then routing 
     SpaceId s = desk.space(settings);
     AgentId a = desk.ready_agent(s);
     AgentId b = skilled(desk, s, {"en"});
-    desk.take();
+    taken(desk);
     ConversationId k = open(desk, s, needing({"de"}));        // nobody has it
     ConversationId held = open(desk, s, needing({"en"}));     // b: still waiting, with an offer
-    CHECK(desk.take() == Lines{ev::started(0s, k, s), ev::started(0s, held, s), ev::offered(0s, held, b, s, 120s)});
+    CHECK(taken(desk) == Lines{ev::started(0s, k, s), ev::started(0s, held, s), ev::offered(0s, held, b, s, 120s)});
     desk.clock.set(time_point{60s - 1us});
     REQUIRE(desk.engine.advance());
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     at(desk, 60s);
-    CHECK(desk.take() == Lines{ev::relaxed(60s, k), ev::offered(60s, k, a, s, 180s), ev::relaxed(60s, held)});
+    CHECK(taken(desk) == Lines{ev::relaxed(60s, k), ev::offered(60s, k, a, s, 180s), ev::relaxed(60s, held)});
     CHECK(desk.engine.offered_to(held).value() == b);
     desk.check();
 }
@@ -511,11 +520,11 @@ TEST_CASE("an accept cancels relaxing; the accept window wins a tie with it [R30
         ConversationId k = open(desk, s, needing({"en"}));
         at(desk, 10s);
         REQUIRE(desk.engine.accept(k, a));
-        desk.take();
+        taken(desk);
         at(desk, 60s);
-        CHECK(desk.take() == Lines{});
+        CHECK(taken(desk) == Lines{});
         at(desk, 61s);
-        CHECK(desk.take() == Lines{});
+        CHECK(taken(desk) == Lines{});
         desk.check();
     }
     SECTION("relax deadline at the accept window's instant: the window is set first and fires first") {
@@ -526,9 +535,9 @@ TEST_CASE("an accept cancels relaxing; the accept window wins a tie with it [R30
         AgentId a = desk.agent();
         REQUIRE(desk.engine.grant_role(a, s));  // not available: nobody to offer to
         ConversationId k = open(desk, s, needing({"de"}));
-        desk.take();
+        taken(desk);
         at(desk, 20min);
-        CHECK(desk.take() == Lines{ev::fallback(1200s, k, ""), ev::ended(1200s, k, "no_agent"),
+        CHECK(taken(desk) == Lines{ev::fallback(1200s, k, ""), ev::ended(1200s, k, "no_agent"),
                                    ev::resolved(1200s, k, "Unanswered"),
                                    ev::status(1200s, k, "waiting_for_agent", "closed")});
         desk.check();
@@ -569,38 +578,38 @@ TEST_CASE("a per-space limit caps the agent in that space only, while both limit
     SpaceId t = desk.space();
     AgentId a = desk.ready_agent(s, 3);
     make_ready(desk, a, t);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.set_space_limit(a, s, 1));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK(show_space_load(desk.engine.space_load(a, s)) == "count=0 limit=1");
     CHECK(show_space_load(desk.engine.space_load(a, t)) == "count=0 limit=none");
     ConversationId k0 = open(desk, s);  // a: its one slot in s
     ConversationId k1 = open(desk, s);  // waits
     ConversationId t1 = open(desk, t);  // a: the overall limit has room
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, a, s, 120s), ev::started(0s, k1, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, a, s, 120s), ev::started(0s, k1, s),
                                ev::started(0s, t1, t), ev::offered(0s, t1, a, t, 120s)});
     CHECK(show_space_load(desk.engine.space_load(a, s)) == "count=1 limit=1");
     // Raising it routes at once.
     at(desk, 2s);
     REQUIRE(desk.engine.set_space_limit(a, s, 2));
-    CHECK(desk.take() == Lines{ev::offered(2s, k1, a, s, 122s)});
+    CHECK(taken(desk) == Lines{ev::offered(2s, k1, a, s, 122s)});
     CHECK(desk.engine.load(a).value() == Load{0, 3, 3});
     // Overall full: room in s is not enough.
     ConversationId k2 = open(desk, s);
     REQUIRE(desk.engine.set_space_limit(a, s, 10));
-    CHECK(desk.take() == Lines{ev::started(2s, k2, s)});
+    CHECK(taken(desk) == Lines{ev::started(2s, k2, s)});
     // Lowering takes nothing away.
     REQUIRE(desk.engine.set_space_limit(a, s, 1));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK(desk.engine.offered_to(k0).value() == a);
     CHECK(desk.engine.offered_to(k1).value() == a);
     CHECK(show_space_load(desk.engine.space_load(a, s)) == "count=2 limit=1");
     // Overall room again, but s is over its own limit.
     REQUIRE(desk.engine.set_limit(a, 10));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     // Removing the per-space limit routes at once.
     REQUIRE(desk.engine.set_space_limit(a, s, std::nullopt));
-    CHECK(desk.take() == Lines{ev::offered(2s, k2, a, s, 122s)});
+    CHECK(taken(desk) == Lines{ev::offered(2s, k2, a, s, 122s)});
     CHECK(show_space_load(desk.engine.space_load(a, s)) == "count=3 limit=none");
     desk.check();
 }
@@ -614,12 +623,12 @@ TEST_CASE("assigned conversations in the space count against its limit until res
     REQUIRE(desk.engine.accept(k0, a));
     ConversationId k1 = open(desk, s);
     REQUIRE(desk.engine.end_by_agent(k0, a));  // wrapping up still counts
-    desk.take();
+    taken(desk);
     CHECK_FALSE(desk.engine.offered_to(k1).value().has_value());
     CHECK(show_space_load(desk.engine.space_load(a, s)) == "count=1 limit=1");
     at(desk, 9s);
     REQUIRE(desk.engine.resolve(k0, a, "Done"));
-    CHECK(desk.take() == Lines{ev::resolved(9s, k0, "Done"), ev::status(9s, k0, "wrapping_up", "closed"),
+    CHECK(taken(desk) == Lines{ev::resolved(9s, k0, "Done"), ev::status(9s, k0, "wrapping_up", "closed"),
                                ev::released(9s, k0, a), ev::offered(9s, k1, a, s, 129s)});
     desk.check();
 }
@@ -628,17 +637,17 @@ TEST_CASE("a per-space limit can be set without the role there, and counts once 
     Desk desk;
     SpaceId s = desk.space();
     AgentId a = desk.agent(3);
-    desk.take();
+    taken(desk);
     REQUIRE(desk.engine.set_space_limit(a, s, 1));
-    CHECK(desk.take() == Lines{});
+    CHECK(taken(desk) == Lines{});
     CHECK(show_space_load(desk.engine.space_load(a, s)) == "count=0 limit=1");
     ConversationId k0 = open(desk, s);
     ConversationId k1 = open(desk, s);
     REQUIRE(desk.engine.grant_role(a, s));
-    desk.take();
+    taken(desk);
     at(desk, 4s);
     REQUIRE(desk.engine.set_availability(a, s, true));
-    CHECK(desk.take() == Lines{ev::availability(4s, a, s, true, "agent"), ev::offered(4s, k0, a, s, 124s)});
+    CHECK(taken(desk) == Lines{ev::availability(4s, a, s, true, "agent"), ev::offered(4s, k0, a, s, 124s)});
     CHECK_FALSE(desk.engine.offered_to(k1).value().has_value());
     desk.check();
 }
@@ -650,11 +659,11 @@ TEST_CASE("most_available counts free slots against the overall limit, not the p
     AgentId b = desk.ready_agent(s, 3);
     AgentId a = desk.ready_agent(s, 5);
     REQUIRE(desk.engine.set_space_limit(a, s, 2));
-    desk.take();
+    taken(desk);
     ConversationId k0 = open(desk, s);  // a has 5 free, b 3
     ConversationId k1 = open(desk, s);  // a has 4 free, b 3
     ConversationId k2 = open(desk, s);  // a is at its limit in s: b
-    CHECK(desk.take() == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, a, s, 120s), ev::started(0s, k1, s),
+    CHECK(taken(desk) == Lines{ev::started(0s, k0, s), ev::offered(0s, k0, a, s, 120s), ev::started(0s, k1, s),
                                ev::offered(0s, k1, a, s, 120s), ev::started(0s, k2, s),
                                ev::offered(0s, k2, b, s, 120s)});
     desk.check();
