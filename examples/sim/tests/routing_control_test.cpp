@@ -47,7 +47,7 @@ std::string parse_error(std::vector<std::string> args) {
 }
 
 // A quiet desk where no customer leaves and nothing times out by accident.
-Scenario calm_desk(double rate, std::int64_t agents, double handle, double hours, std::uint64_t seed) {
+Scenario calm_desk(double rate, int agents, double handle, double hours, std::uint64_t seed) {
     Scenario s = mmc_scenario({rate, agents, handle, 0}, hours, seed);
     return s;
 }
