@@ -111,6 +111,7 @@ std::vector<std::byte> script(E& e, ManualClock& clock) {
 TEST_CASE("a closed conversation's handle never designates another, after 2^24 reuses of its slot [R38] [R23]",
           "[R38][R23][slow]") {
     // One chat at a time, so a table that reuses slots reuses the same one every time.
+    // [slow]: 2^24 start/end pairs, ~250 s in the dev preset (Debug, invariant checks).
     ManualClock clock;
     NullSink sink;
     QuietEngine e{clock, sink};
@@ -397,8 +398,10 @@ TEST_CASE("many distinct fallback texts and resolution lists keep working, in bo
     desk.check();
 }
 
-TEST_CASE("any number of distinct timings: an offer times out exactly when announced [R38] [R25]", "[R38][R25]") {
+TEST_CASE("any number of distinct timings: an offer times out exactly when announced [R38] [R25]",
+          "[R38][R25][slow]") {
     // ../shared/cases/2026-11-29/many_timings.py: 70,000 spaces, each with its own offer timeout.
+    // [slow]: ~450 s in the dev preset, where the per-command invariant check walks every space.
     constexpr int n = 70'000;
     Desk desk;
     SpaceId last{};
