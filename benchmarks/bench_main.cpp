@@ -387,7 +387,11 @@ void bm_live(benchmark::State& state, std::uint32_t agents, std::uint32_t warmup
         state.counters["live/agent"] = live / agents;
         state.counters["events/op"] = static_cast<double>(r.sink().events - events) / static_cast<double>(std::max<std::uint64_t>(1, commands));
         // R13 + the engine's own account of its containers, whole engine, per live conversation.
-        state.counters["usage B/live"] = static_cast<double>(r.memory_usage().total()) / live;
+        const auto usage = r.memory_usage();
+        state.counters["usage B/live"] = static_cast<double>(usage.total()) / live;
+        state.counters["agents B/live"] = static_cast<double>(usage.agents) / live;
+        state.counters["spaces B/live"] = static_cast<double>(usage.spaces) / live;
+        state.counters["conversations B/live"] = static_cast<double>(usage.conversations) / live;
         state.counters["heap B/live"] = live_heap_per_conversation;
     } catch (const std::exception& e) {
         cached_live<R>().reset();
@@ -843,17 +847,20 @@ void live_table() {
     const std::vector<std::uint64_t> sizes = sizes_of("live");
     if (sizes.empty()) return;
     std::printf("\nLive conversations in proportion to agents (issue 13): per command (ours)\n");
-    std::printf("%-10s%12s%10s%12s%12s%14s%14s%12s\n", "agents", "ns/command", "x 1st", "live/agent", "events/cmd",
-                "usage B/live", "heap B/live", "allocs/cmd");
+    std::printf("%-10s%12s%10s%12s%12s%14s%14s%12s%30s\n", "agents", "ns/command", "x 1st", "live/agent", "events/cmd",
+                "usage B/live", "heap B/live", "allocs/cmd", "usage: agents+spaces+convs");
     const auto base = find("live", "mix", "ours", sizes.front());
     for (std::uint64_t n : sizes) {
         const auto r = find("live", "mix", "ours", n);
         if (!r) continue;
-        std::printf("%-10s%12s%10s%12s%12s%14s%14s%12.2g\n", size_label(n).c_str(), fixed(r->ns_per_op).c_str(),
+        std::printf("%-10s%12s%10s%12s%12s%14s%14s%12.2g%30s\n", size_label(n).c_str(), fixed(r->ns_per_op).c_str(),
                     base ? (fixed(r->ns_per_op / base->ns_per_op, 2) + "x").c_str() : "-",
                     fixed(counter(r, "live/agent"), 2).c_str(), fixed(counter(r, "events/op"), 2).c_str(),
                     fixed(counter(r, "usage B/live")).c_str(), fixed(counter(r, "heap B/live")).c_str(),
-                    counter(r, "allocs/op"));
+                    counter(r, "allocs/op"),
+                    (fixed(counter(r, "agents B/live")) + " + " + fixed(counter(r, "spaces B/live")) + " + " +
+                     fixed(counter(r, "conversations B/live")))
+                        .c_str());
     }
     std::printf("\nIssue 13 targets\n%-64s%16s%12s%8s\n", "target", "measured", "goal", "met");
     const auto row = [](const std::string& what, double measured, const std::string& goal, bool met) {
@@ -883,7 +890,10 @@ void live_table() {
         const double a = counter(find("live", "mix", "ours", n), "allocs/op");
         if (!std::isnan(a) && (std::isnan(allocs) || a > allocs)) allocs = a;
     }
-    row("allocations per command after warm-up, live series (worst size)", allocs, "0", allocs == 0);
+    char shown[32];
+    std::snprintf(shown, sizeof shown, allocs == 0 ? "%.0f" : "%.2g", allocs);
+    std::printf("%-64s%16s%12s%8s\n", "allocations per command after warm-up, live series (worst size)",
+                std::isnan(allocs) ? "-" : shown, "0", std::isnan(allocs) ? "?" : (allocs == 0 ? "yes" : "NO"));
 }
 
 void print_summary() {

@@ -115,7 +115,11 @@ public:
                 return 1;
             case Phase::offered: {
                 const auto to = must(r.offered_to(s.c), "offered_to");
-                if (!to) return 0;  // waiting: nobody eligible yet
+                if (!to) {
+                    // Waiting (nobody eligible yet), or closed by the accept window (R15).
+                    if (must(r.status(s.c), "status") == Status::closed) s.phase = Phase::idle;
+                    return 0;
+                }
                 if (s.missed) {
                     if (*to == *s.missed) return 0;  // still pending: let it expire
                     must(r.set_availability(*s.missed, all_spaces, true), "available");  // R13: back
@@ -123,9 +127,14 @@ public:
                     return 1;
                 }
                 const std::uint64_t roll = rng_.below(1000);
+                // The command may find the offer withdrawn: another conversation's missed
+                // offer, due at this instant, made the agent unavailable first (R13, R14).
+                const auto withdrawn = [](const Result<>& result, const char* what) {
+                    if (!result && result.error() != Error::no_offer) must(result, what);
+                    return !result;
+                };
                 if (!s.declined && roll < 100) {
-                    must(decline_offer(r, s.c, *to), "decline");
-                    s.declined = true;
+                    s.declined = !withdrawn(decline_offer(r, s.c, *to), "decline");
                     return 1;
                 }
                 if (!s.missed_once && roll >= 990) {  // 1% of offers are missed
@@ -133,7 +142,7 @@ public:
                     s.missed_once = true;
                     return 0;
                 }
-                must(accept_offer(r, s.c, *to), "accept");
+                if (withdrawn(accept_offer(r, s.c, *to), "accept")) return 1;
                 s.agent = *to;
                 s.phase = Phase::active;
                 return 1;
