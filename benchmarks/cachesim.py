@@ -5,8 +5,8 @@
 
 Runs one benchmark (FILTER, a --benchmark_filter regex matching one benchmark) under
 callgrind's cache simulation. Only the measured operations are counted (the benchmarks
-bracket them with CALLGRIND_TOGGLE_COLLECT; the live series also turns instrumentation on
-only for its last warm-up sweeps, so the build runs at near native speed). The caches
+bracket them with CALLGRIND_TOGGLE_COLLECT; for the live series, instrumentation is also
+turned on only for its last warm-up sweeps, so building the site runs at near native speed). The caches
 simulated: I1/D1 32 KiB 8-way, LL (last level) --ll bytes, 16-way, 64 B lines; by default
 32 MiB, this machine's L3 (valgrind's own detection reads 512 MiB in this VM).
 
@@ -34,7 +34,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         js = os.path.join(tmp, "bench.json")
-        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no", "--cache-sim=yes",
+        # Only the live series turns instrumentation on by itself (CHATROUTE_INSTRUMENT_BEGIN).
+        instr = "no" if "live/" in a.filter else "yes"
+        cmd = ["valgrind", "--tool=callgrind", f"--instr-atstart={instr}", "--collect-atstart=no", "--cache-sim=yes",
                "--I1=32768,8,64", "--D1=32768,8,64", f"--LL={a.ll},16,64", f"--callgrind-out-file={out}",
                a.binary, f"--benchmark_filter={a.filter}", f"--benchmark_min_time={a.min_time}",
                f"--benchmark_out={js}", "--benchmark_out_format=json"]

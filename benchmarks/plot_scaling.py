@@ -3,7 +3,7 @@
 
     plot_scaling.py bench.json out.svg
 
-One panel per series (agents, spaces, live conversations); log-log axes; one line per
+One panel per series (agents, spaces, live conversations, issue 13's live series); log-log axes; one line per
 command for the engine, and the naive router's lifecycle dashed where it was measured.
 No dependencies beyond the standard library.
 """
@@ -12,10 +12,12 @@ import math
 import sys
 
 SERIES = [("agents", "Agents (100 spaces, idle)"), ("spaces", "Spaces (1e5 agents)"),
-          ("conversations", "Live conversations (1e4 agents)")]
+          ("conversations", "Live conversations (1e4 agents)"),
+          ("live", "Live conversations ~1.5 per agent (per command)")]
 COLORS = {"lifecycle": "#222222", "start": "#1f77b4", "accept": "#ff7f0e", "decline": "#2ca02c",
           "message": "#d62728", "typing": "#9467bd", "note": "#8c564b", "set_availability": "#e377c2",
-          "end": "#7f7f7f", "resolve": "#bcbd22", "storm": "#17becf", "storm_1k": "#98df8a"}
+          "end": "#7f7f7f", "resolve": "#bcbd22", "storm": "#17becf", "storm_1k": "#98df8a",
+          "mix": "#ff00aa"}
 
 
 def load(path):
