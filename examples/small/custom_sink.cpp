@@ -12,6 +12,8 @@ template <class... F>
 struct Overloaded : F... {
     using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // Clang 14 does not deduce aggregates by itself
 
 struct Pending {  // what the host will do once the command returns
     std::optional<std::pair<chatroute::ConversationId, chatroute::AgentId>> accept;
