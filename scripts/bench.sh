@@ -4,7 +4,9 @@
 # Writes build/release/bench.json (raw results), build/release/bench-summary.txt (the
 # summary) and docs/images/scaling.svg (cost against scale; build/release/scaling.svg when
 # arguments are given). Extra arguments go to the benchmark binary, e.g.
-# --benchmark_filter=^agents/ or --tiny.
+# --benchmark_filter=^agents/ or --tiny. With BENCH_CACHESIM=1, also prints instructions and
+# simulated cache misses per command of the live series (valgrind; perf is not available in
+# every VM), 10^3 to 10^5 agents, with a 4 MiB last-level cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -23,3 +25,8 @@ chart=docs/images/scaling.svg
 [ $# -eq 0 ] || chart="$out/scaling.svg"
 python3 benchmarks/plot_scaling.py "$out/bench.json" "$chart"
 echo "== summary: $out/bench-summary.txt, chart: $chart =="
+if [ "${BENCH_CACHESIM:-0}" = 1 ]; then
+  for n in 1e3 1e4 1e5; do
+    python3 benchmarks/cachesim.py build/release/benchmarks/chatroute_bench "^live/mix/ours/$n\$" --ll 4194304 --min-time 0.3
+  done | tee "$out/cachesim.txt"
+fi
