@@ -554,8 +554,9 @@ Shape strategy_shape(std::uint64_t agents, Strategy strategy) {
     shape.strategy = strategy;
     return shape;
 }
-Shape skills_shape(std::uint64_t agents) {
+Shape skills_shape(std::uint64_t agents, std::uint32_t spaces) {
     Shape shape = agents_shape(agents);
+    shape.spaces = spaces;  // at least 4 agents a space, so that every skill group is in every space
     shape.skilled_percent = 20;
     return shape;
 }
@@ -564,7 +565,7 @@ void register_all(bool tiny) {
     SizePlan plan;
     std::uint32_t spaces_agents = 100'000, conversation_agents = 10'000, loaded_spaces = 100;
     if (tiny) {
-        plan = {{100}, {100}, {1, 10}, {1000}, {1000}, {1000}, {1000}, {100}, {1000}, {100}};  // skills: 10 agents a space
+        plan = {{100}, {100}, {1, 10}, {1000}, {1000}, {1000}, {1000}, {100}, {100}, {100}};
         spaces_agents = 100;
         conversation_agents = 100;
         loaded_spaces = 10;
@@ -615,8 +616,9 @@ void register_all(bool tiny) {
         }
     // Priority and skills: 20% of conversations (R29, R30).
     for (std::uint64_t n : plan.skills) {
-        add_commands<Ours>("skills", "ours", n, skills_shape(n), strategy_commands, tiny);
-        add_commands<Naive>("skills", "naive", n, skills_shape(n), strategy_naive_commands, tiny);
+        const std::uint32_t spaces = tiny ? 10 : 100;
+        add_commands<Ours>("skills", "ours", n, skills_shape(n, spaces), strategy_commands, tiny);
+        add_commands<Naive>("skills", "naive", n, skills_shape(n, spaces), strategy_naive_commands, tiny);
     }
     // Issue 13: live conversations in proportion to agents (~1.5 each).
     for (std::uint64_t n : plan.live) {
