@@ -57,6 +57,9 @@ inline constexpr std::int64_t max_conversation_limit = 1'000'000;  ///< §1
 inline constexpr std::int64_t max_priority = 1000;                  ///< R29
 inline constexpr std::size_t max_skills = 32;                       ///< R30: names per list
 inline constexpr std::size_t max_skill_bytes = 64;                  ///< R30: bytes per name
+/// The longest timing accepted: 100 years. Longer ones are `invalid_argument`, so that an
+/// instant plus a timing can never overflow (a "never" is an unset optional timing).
+inline constexpr duration max_timing = std::chrono::hours{24 * 365 * 100};
 
 /// A space's timers (§1, §12). Every one must be > 0; the optional ones are off unless set.
 struct SpaceTimings {
@@ -137,16 +140,19 @@ struct SiteUpdate {
     }
 };
 
+/// A timing is > 0 and at most max_timing.
+[[nodiscard]] constexpr bool valid_timing(duration span) { return span > duration::zero() && span <= max_timing; }
+
 namespace detail {
-[[nodiscard]] inline bool positive(std::optional<duration> span) { return !span || *span > duration::zero(); }
+[[nodiscard]] inline bool valid(std::optional<duration> span) { return !span || valid_timing(*span); }
 }  // namespace detail
 
 [[nodiscard]] inline Result<> validate(const SpaceTimings& t) {
-    const bool positive = t.offer_timeout > duration::zero() && t.accept_window > duration::zero() &&
-                          t.inactivity_warning > duration::zero() && t.inactivity_grace > duration::zero() &&
-                          t.max_duration > duration::zero() && detail::positive(t.skills_relax_after) &&
-                          detail::positive(t.assignee_response_timeout) && detail::positive(t.wrap_up_timeout);
-    if (!positive) return tl::unexpected(Error::invalid_argument);
+    const bool valid = valid_timing(t.offer_timeout) && valid_timing(t.accept_window) &&
+                       valid_timing(t.inactivity_warning) && valid_timing(t.inactivity_grace) &&
+                       valid_timing(t.max_duration) && detail::valid(t.skills_relax_after) &&
+                       detail::valid(t.assignee_response_timeout) && detail::valid(t.wrap_up_timeout);
+    if (!valid) return tl::unexpected(Error::invalid_argument);
     return {};
 }
 

@@ -111,7 +111,7 @@ public:
 
     // ---- Site (R1, R13, R24, R34, R36) ----
 
-    /// Errors: invalid_argument (limit out of range, return-after <= 0, a workflow that
+    /// Errors: invalid_argument (limit out of range, return-after not in (0, max_timing], a workflow that
     /// fails R24's checks). Emits workflow_changed when a workflow field is named.
     [[nodiscard]] Result<> update_site(const SiteUpdate& update) {
         Workflow next = workflow_;
@@ -120,7 +120,7 @@ public:
                 if (update.default_limit) {
                     if (auto ok = validate_limit(*update.default_limit); !ok) return tl::unexpected(ok.error());
                 }
-                if (update.missed_offer_return_after && *update.missed_offer_return_after <= duration::zero())
+                if (update.missed_offer_return_after && !valid_timing(*update.missed_offer_return_after))
                     return tl::unexpected(Error::invalid_argument);
                 if (update.status_names) next.status_names = *update.status_names;
                 if (update.resolutions) next.resolutions = *update.resolutions;
@@ -160,7 +160,7 @@ public:
                            if (update.no_agent_action) space.no_agent_action = *update.no_agent_action;
                            if (update.strategy && *update.strategy != space.strategy) {
                                space.strategy = *update.strategy;
-                               roster_.rekey_space(s, [&](AgentIx a) { return key_of(a, s); });
+                               roster_.rekey_space(s, [&](AgentIx a) { return key_of(a, s); }, keyed(s));
                            }
                        });
     }
@@ -203,8 +203,9 @@ public:
                 return agent_index(id);
             },
             [&](AgentIx a) {
+                const bool had_room = ledger_.load(a).has_room();
                 ledger_.load(a).limit = static_cast<std::uint32_t>(limit);
-                agent_changed(a, Change::load);
+                agent_changed(a, Change::load, had_room);
             });
     }
 
@@ -619,6 +620,11 @@ private:
         for (ConvIx c : preferring_) conversations_[c].preferred = AgentIx{};  // R32, R39: once
         preferring_.clear();
 #ifdef CHATROUTE_CHECK_INVARIANTS
+        // Every command while the state is small (every rule test); past that, often enough
+        // to cost a bounded amount per command on average, so stress tests stay linear.
+        const std::size_t size = spaces_.size() + roster_.agent_count() + conversations_.live();
+        if (++unchecked_commands_ < 1 + size / 256) return;
+        unchecked_commands_ = 0;
         if (auto broken = check_invariants()) {
             std::fprintf(stderr, "chatroute invariant broken: %s\n", broken->c_str());
             std::abort();
@@ -775,12 +781,18 @@ private:
     }
     [[nodiscard]] std::int64_t key_of(AgentIx a, SpaceIx s) const { return P::key(spaces_[s.value].strategy, view(a)); }
 
+    /// Whether the space's key reads an agent's load or offers (then it is re-keyed on them).
+    [[nodiscard]] bool keyed(SpaceIx s) const {
+        const Strategy strategy = spaces_[s.value].strategy;
+        return P::reads_load(strategy) || P::reads_last_offer(strategy);
+    }
+
     /// Puts the membership in or out of its ring as R8 and R31 say; re-keys it when asked.
     void refresh(MemberIx m, bool rekey) {
         const detail::Membership& x = roster_[m];
         const bool eligible = x.role && x.available && ledger_.has_room(x.agent, m);
         if (eligible && !x.in_ring) {
-            roster_.enter_ring(m, key_of(x.agent, x.space));
+            roster_.enter_ring(m, key_of(x.agent, x.space), keyed(x.space));
             waiting_.agent_arrived(x.space, roster_.agent(x.agent).skills, skills_);
         } else if (!eligible && x.in_ring) {
             roster_.leave_ring(m);
@@ -789,13 +801,21 @@ private:
         }
     }
 
-    /// After a change of the agent's load or last offer: each space where it is available.
-    void agent_changed(AgentIx a, Change change) {
-        roster_.for_each_active(a, [&](MemberIx m) {
+    /// After a change of the agent's load or last offer. Where its overall room flipped,
+    /// each space where it is available may let it in or out; otherwise only the spaces
+    /// whose key reads what changed are touched (R38: the cost of what changes).
+    void agent_changed(AgentIx a, Change change, bool had_room) {
+        const auto reads = [&](MemberIx m) {
             const Strategy s = spaces_[roster_[m].space.value].strategy;
-            const bool rekey = (change != Change::last_offer && P::reads_load(s)) ||
-                               (change != Change::load && P::reads_last_offer(s));
-            refresh(m, rekey);
+            return (change != Change::last_offer && P::reads_load(s)) ||
+                   (change != Change::load && P::reads_last_offer(s));
+        };
+        if (ledger_.load(a).has_room() != had_room) {
+            roster_.for_each_active(a, [&](MemberIx m) { refresh(m, reads(m)); });
+            return;
+        }
+        roster_.for_each_keyed(a, [&](MemberIx m) {
+            if (reads(m)) roster_.rekey(m, key_of(a, roster_[m].space));
         });
     }
 
@@ -921,22 +941,29 @@ private:
         const MemberIx m = roster_.find(a, conv.space);
         CHATROUTE_ASSERT(m.some() && !conv.queued && conv.offered_to.none(), "offer of an unroutable conversation");
         transition(c, Trigger::offer);
+        const bool had_room = ledger_.load(a).has_room();
         ledger_.add_offer(conversations_, c, a, m);
         if (chosen_by_strategy) roster_.move_cursor_past(m);
         roster_.agent(a).last_offer_us = instant_.time_since_epoch().count();
         timers_.schedule(c, detail::TimerSlot::answer, space.list(TimerKind::offer_timeout), instant_);
         emit(events::Offered{instant_, conversation_handle(c), agent_handle(a), space_handle(conv.space),
                              instant_ + space.timings.offer_timeout});
-        agent_changed(a, Change::both);
+        refresh(m, false);  // R31: its room in this space
+        agent_changed(a, Change::both, had_room);
     }
 
     /// Takes the offer from its agent; its slot is freed (or kept as assigned, R11). No event.
     AgentIx remove_offer(ConvIx c, bool keep_slot) {
         detail::ConversationRecord& conv = conversations_[c];
         const AgentIx a = conv.offered_to;
-        ledger_.remove_offer(conversations_, c, roster_.find(a, conv.space), keep_slot);
+        const MemberIx m = roster_.find(a, conv.space);
+        const bool had_room = ledger_.load(a).has_room();
+        ledger_.remove_offer(conversations_, c, m, keep_slot);
         timers_.cancel(c, detail::TimerSlot::answer);
-        if (!keep_slot) agent_changed(a, Change::load);
+        if (!keep_slot) {
+            refresh(m, false);
+            agent_changed(a, Change::load, had_room);
+        }
         return a;
     }
 
@@ -1091,6 +1118,7 @@ private:
         emit(events::Transferred{instant_, id, agent_handle(a), space_handle(target), why});
         transition(c, Trigger::transfer);
         emit(events::SlotReleased{instant_, id, agent_handle(a)});
+        const bool had_room = ledger_.load(a).has_room();
         ledger_.release_assigned(a, m);
         conv.assignee = AgentIx{};
         timers_.cancel(c, detail::TimerSlot::window);
@@ -1102,7 +1130,8 @@ private:
         schedule_relax(c);
         prefer(c, to);
         enqueue(c);
-        agent_changed(a, Change::load);
+        refresh(m, false);
+        agent_changed(a, Change::load, had_room);
         drop_if_empty(m);
     }
 
@@ -1141,9 +1170,11 @@ private:
         emit(events::Resolved{instant_, id, resolution});
         transition(c, Trigger::resolve);
         emit(events::SlotReleased{instant_, id, agent_handle(a)});
+        const bool had_room = ledger_.load(a).has_room();
         ledger_.release_assigned(a, m);
         release_conversation(c);
-        agent_changed(a, Change::load);
+        refresh(m, false);
+        agent_changed(a, Change::load, had_room);
         drop_if_empty(m);
     }
 
@@ -1299,6 +1330,7 @@ private:
     std::uint32_t site_ = 0;
     bool busy_ = false;
     std::size_t fired_ = 0;
+    std::size_t unchecked_commands_ = 0;  ///< debug presets: commands since the last invariant check
 
     Plan plan_ = Plan::premium;
     std::uint32_t default_limit_ = 3;

@@ -87,6 +87,9 @@ std::optional<std::string> Engine<C, S, P>::check_invariants() const {
             if (x.available && !x.role) return broken("available without the role");
             const bool should = x.role && x.available && ledger_.has_room(agent, m);
             if (x.in_ring != should) return broken("ring membership does not match eligibility");
+            const Strategy strategy = spaces_[x.space.value].strategy;
+            const bool keyed = x.in_ring && (P::reads_load(strategy) || P::reads_last_offer(strategy));
+            if (x.keyed != keyed) return broken("keyed list membership is wrong");
             available[x.space.value] += x.available ? 1 : 0;
             eligible[x.space.value] += x.in_ring ? 1 : 0;
             std::uint32_t listed = 0;

@@ -31,16 +31,20 @@ struct Membership {
     std::uint64_t ring_order = 0;  ///< the grant's position in the space's ring, while the role is held
     MemberIx active_prev;          ///< the agent's role-and-available memberships (any order)
     MemberIx active_next;
+    MemberIx keyed_prev;           ///< the agent's in-ring memberships whose key reads its load or offers
+    MemberIx keyed_next;
     std::uint32_t return_record = nil;  ///< R34: a pending return after a missed offer
     bool role = false;
     bool available = false;
     bool in_ring = false;  ///< eligible now (R8, R31): in its space's ring under the agent's skill set
+    bool keyed = false;    ///< in the agent's keyed list
 };
 
 struct AgentRecord {
     SkillSetIx skills = no_skills;
     std::int64_t last_offer_us = never_offered;  ///< R28 least_recent
     MemberIx active_head;
+    MemberIx keyed_head;
     std::vector<MemberIx> members;  ///< every membership, by space index (the order spaces were added)
 };
 
@@ -155,19 +159,49 @@ public:
         }
     }
 
+    /// Calls f(MemberIx) for each in-ring membership whose space keys agents by load or
+    /// offers: a load change re-keys only these, so it costs the keys it changes (R38).
+    template <class F>
+    void for_each_keyed(AgentIx a, F&& f) {
+        for (MemberIx m = agents_[a.value].keyed_head; m.some();) {
+            const MemberIx next = members_[m.value].keyed_next;
+            f(m);
+            m = next;
+        }
+    }
+
+    void set_keyed(MemberIx m, bool keyed) {
+        Membership& x = members_[m.value];
+        if (x.keyed == keyed) return;
+        AgentRecord& a = agents_[x.agent.value];
+        x.keyed = keyed;
+        if (keyed) {
+            x.keyed_prev = MemberIx{};
+            x.keyed_next = a.keyed_head;
+            if (a.keyed_head.some()) members_[a.keyed_head.value].keyed_prev = m;
+            a.keyed_head = m;
+        } else {
+            (x.keyed_prev.some() ? members_[x.keyed_prev.value].keyed_next : a.keyed_head) = x.keyed_next;
+            if (x.keyed_next.some()) members_[x.keyed_next.value].keyed_prev = x.keyed_prev;
+            x.keyed_prev = x.keyed_next = MemberIx{};
+        }
+    }
+
     // ---- Rings (R9, R28) ----
-    void enter_ring(MemberIx m, std::int64_t key) {
+    void enter_ring(MemberIx m, std::int64_t key, bool keyed) {
         Membership& x = members_[m.value];
         CHATROUTE_ASSERT(!x.in_ring && x.role && x.available, "ring entry of an ineligible agent");
         x.in_ring = true;
         Ring& ring = rings_[x.space.value];
         ++ring.eligible;
         forest_.insert(class_of(ring, agents_[x.agent.value].skills), x.ring_order, key, x.agent.value);
+        set_keyed(m, keyed);
     }
     void leave_ring(MemberIx m) {
         Membership& x = members_[m.value];
         CHATROUTE_ASSERT(x.in_ring, "ring exit of an agent not in the ring");
         x.in_ring = false;
+        set_keyed(m, false);
         Ring& ring = rings_[x.space.value];
         --ring.eligible;
         const SkillSetIx skills = agents_[x.agent.value].skills;
@@ -224,11 +258,14 @@ public:
 
     /// Re-keys every agent in the space's ring (a strategy change): O(eligible there · log n).
     template <class Key>
-    void rekey_space(SpaceIx s, Key&& key_of_agent) {
+    void rekey_space(SpaceIx s, Key&& key_of_agent, bool keyed) {
         for (AgentClass& c : rings_[s.value].classes) {
             scratch_.clear();
             forest_.for_each(c.tree, [&](const OrderedForest::Entry& e) { scratch_.push_back(e); });
-            for (const OrderedForest::Entry& e : scratch_) forest_.set_value(c.tree, e.order, key_of_agent(AgentIx{e.id}));
+            for (const OrderedForest::Entry& e : scratch_) {
+                forest_.set_value(c.tree, e.order, key_of_agent(AgentIx{e.id}));
+                set_keyed(find(AgentIx{e.id}, s), keyed);
+            }
         }
     }
 

@@ -48,6 +48,11 @@ tl::expected<Engine<C, S, P>, SnapshotError> Engine<C, S, P>::restore(std::span<
     const SnapshotError read = engine.read_state(in);
     if (read != SnapshotError::inconsistent) return tl::unexpected(read);  // inconsistent here means "read fine"
     if (!in.at_end() || engine.check_invariants()) return tl::unexpected(SnapshotError::inconsistent);
+    // One state, one encoding: bytes that describe a valid state in a way the engine would
+    // not have written (an unset option with a value, unsorted names, …) are refused, so a
+    // restorable snapshot always writes back the same bytes.
+    if (engine.snapshot() != std::vector<std::byte>(bytes.begin(), bytes.end()))
+        return tl::unexpected(SnapshotError::inconsistent);
     return engine;
 }
 
@@ -59,16 +64,23 @@ inline void put_duration(ByteWriter& out, std::optional<duration> span) {
 inline std::optional<duration> get_duration(ByteReader& in) {
     const bool some = in.get_bool();
     const auto count = in.get<std::int64_t>();
-    if (some && count <= 0) in.fail();
+    if (some ? !valid_timing(duration{count}) : count != 0) in.fail();  // one way to write each value: canonical bytes
     return some ? std::optional<duration>{duration{count}} : std::nullopt;
 }
 inline void put_names(ByteWriter& out, const std::vector<std::string>& names) {
     out.put(static_cast<std::uint32_t>(names.size()));
     for (const std::string& name : names) out.put(std::string_view{name});
 }
+inline std::vector<std::string> get_strings(ByteReader& in) {
+    std::vector<std::string> strings(in.get_count(4));
+    for (std::string& text : strings) text = in.get_string();
+    return strings;
+}
+/// Names as written: strictly ascending (anything else would not write back the same bytes).
 inline std::vector<std::string> get_names(ByteReader& in) {
-    std::vector<std::string> names(in.get_count(4));
-    for (std::string& name : names) name = in.get_string();
+    std::vector<std::string> names = get_strings(in);
+    for (std::size_t i = 1; i < names.size(); ++i)
+        if (!(names[i - 1] < names[i])) in.fail();
     return names;
 }
 }  // namespace detail
@@ -187,10 +199,11 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     missed_offer_scope_ = in.get<MissedOfferScope>();
     const auto return_after = detail::get_duration(in);
     for (std::string& name : workflow_.status_names) name = in.get_string();
-    workflow_.resolutions = detail::get_names(in);
+    workflow_.resolutions = detail::get_strings(in);
     workflow_.unanswered_resolution = in.get_string();
     const bool wrap_up = in.get_bool();
     std::string wrap_up_name = in.get_string();
+    if (!wrap_up && !wrap_up_name.empty()) return bad();
     if (wrap_up) workflow_.wrap_up_resolution = std::move(wrap_up_name);
     last_now_ = instant_ = time_point{duration{in.get<std::int64_t>()}};
     const auto sequence = in.get<std::uint64_t>();
@@ -309,17 +322,22 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
 
     // R34's pending returns
     const std::uint32_t record_count = in.get_count(32);
+    std::uint64_t previous_sequence = 0;
     for (std::uint32_t r = 0; r < record_count && in.ok(); ++r) {
         const auto agent = in.get<std::uint32_t>();
         const auto deadline = in.get<std::int64_t>();
         const auto seq = in.get<std::uint64_t>();
         const duration length{in.get<std::int64_t>()};
         const std::uint32_t spaces = in.get_count(4);
-        if (!in.ok() || agent >= agent_count || length <= duration::zero() || spaces == 0) return bad();
+        if (!in.ok() || agent >= agent_count || length <= duration::zero() || spaces == 0 ||
+            (r > 0 && seq <= previous_sequence))
+            return bad();
+        previous_sequence = seq;
         returns_.emplace_back();
         returns_.back().agent = AgentIx{agent};
         for (std::uint32_t i = 0; i < spaces && in.ok(); ++i) {
             const auto space = in.get<std::uint32_t>();
+            if (i > 0 && space <= roster_[returns_.back().members.back()].space.value) return bad();
             const MemberIx m = space < space_count ? roster_.find(AgentIx{agent}, SpaceIx{space}) : MemberIx{};
             if (m.none() || !roster_[m].role || roster_[m].available || roster_[m].return_record != nil) return bad();
             roster_[m].return_record = r;
