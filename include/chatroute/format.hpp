@@ -2,7 +2,7 @@
 /// \file
 /// fmt formatters for handles, instants, events and the Event variant. Enums and errors
 /// format through their `to_string` (detail/named_enum.hpp). The only public header that
-/// includes fmt: the type headers stay free of it (tests/layering_test.cpp keeps it so).
+/// includes fmt: the type headers stay free of it (tests/layering/ keeps it so).
 
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>

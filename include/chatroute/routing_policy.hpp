@@ -6,7 +6,7 @@
 /// cursor just past the agent it chose. With all keys equal every strategy is round robin.
 ///
 /// The engine's third template parameter is the policy, `StandardPolicy` by default. A
-/// custom policy gives other meanings to the four strategies (examples/custom_policy.cpp):
+/// custom policy gives other meanings to the four strategies (examples/small/custom_policy.cpp):
 /// it must say which inputs each key reads, so that the engine re-keys an agent exactly
 /// when one of them changes (an agent's key is kept in every space where it is eligible).
 
