@@ -16,10 +16,8 @@
 #include "generator.hpp"
 #include "reference_model.hpp"
 
-#if !defined(CHATROUTE_MODEL_SHIM)
 #include <chatroute/chatroute.hpp>
 #include <chatroute/format.hpp>
-#endif
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -45,12 +43,7 @@
 namespace chatroute::model {
 namespace {
 
-#if defined(CHATROUTE_MODEL_SHIM)
-// TEMPORARY self-check before the 0.2 engine lands: the model on both sides.
-using EngineType = ReferenceModel;
-#else
 using EngineType = Engine<ManualClock&, RecordingSink&>;
-#endif
 
 // A handle nobody issued, for a name never bound: a small index with a foreign site (both
 // sides run as site 0), an index out of range, or (conversations) serial 0, which no

@@ -11,11 +11,9 @@
 
 #include "reference_model.hpp"
 
-#if !defined(CHATROUTE_MODEL_SHIM)
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
 #include <chatroute/events.hpp>
-#endif
 
 #include <fmt/format.h>
 

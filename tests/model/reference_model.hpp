@@ -13,16 +13,12 @@
 // of EngineOptions; a handle of another site, an index out of range or a wrong serial is
 // unknown.
 
-#if defined(CHATROUTE_MODEL_SHIM)
-#include "new_api_shim.hpp"
-#else
 #include <chatroute/clock.hpp>
 #include <chatroute/config.hpp>
 #include <chatroute/error.hpp>
 #include <chatroute/events.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
-#endif
 
 #include <algorithm>
 #include <cstddef>
