@@ -41,7 +41,7 @@ cmake -S "$source_dir" -B "$work/chatroute" "${configure[@]}" -DCHATROUTE_BUILD_
   -DCHATROUTE_BUILD_EXAMPLES=OFF -DCHATROUTE_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$work/chatroute"
 cmake --install "$work/chatroute" --prefix "$prefix"
-for file in include/chatroute/chatroute.hpp include/chatroute/detail/state.hpp \
+for file in include/chatroute/chatroute.hpp include/chatroute/detail/roster.hpp \
             share/cmake/chatroute/chatrouteConfig.cmake share/cmake/chatroute/chatrouteConfigVersion.cmake \
             share/cmake/chatroute/chatrouteTargets.cmake share/pkgconfig/chatroute.pc; do
   [ -f "$prefix/$file" ] || { echo "not installed: $file" >&2; exit 1; }

@@ -54,7 +54,7 @@ Scenario calm_desk(double rate, int agents, double handle, double hours, std::ui
 
 }  // namespace
 
-TEST_CASE("--compare-strategies runs the same day under each strategy, one row each", "[R28][sim]") {
+TEST_CASE("compare-strategies runs the same day under each strategy, one row each", "[R28][sim]") {
     const Options o = parse_command_line({"--compare-strategies", "--hours", "8", "--traffic", "1.4"});
     REQUIRE(o.compare_strategies);
     const std::vector<StrategyRun> runs = compare_strategies(o.scenario);
