@@ -152,6 +152,9 @@ public:
 
 private:
     struct Site {
+        // User-provided: Clang does not count a nested class with member initializers as
+        // default-constructible before its enclosing class is complete (optional::emplace).
+        Site() {}  // NOLINT(modernize-use-equals-default)
         std::string name;
         std::unique_ptr<fmt::memory_buffer> out = std::make_unique<fmt::memory_buffer>();
         std::unique_ptr<replay::Replayer> replayer = std::make_unique<replay::Replayer>(*out);
