@@ -3,6 +3,7 @@
 // re-entrant calls from the sink, many spaces, churn, many distinct configuration values.
 // Correctness only: no assertion here depends on how long anything takes.
 
+#include "expected_events.hpp"
 #include "rules.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,50 +21,6 @@ using namespace chatroute;
 using namespace chatroute::test;
 
 namespace {
-
-// Every event since the last look, formatted with full handles (slot and serial), then forgotten.
-Lines taken(Desk& desk) {
-    Lines out;
-    for (const Event& event : desk.sink.events) out.push_back(fmt::format("{}", event));
-    desk.sink.events.clear();
-    return out;
-}
-
-namespace ev {
-std::string t(duration since_start) { return fmt::format("{}", time_point{since_start}); }
-std::string started(duration at, ConversationId c, SpaceId s, bool handoff = false) {
-    return fmt::format("conversation_started{{at={}, conversation={}, space={}, handoff={}}}", t(at), c, s, handoff);
-}
-std::string availability(duration at, AgentId a, SpaceId s, bool available, std::string_view reason) {
-    return fmt::format("availability_changed{{at={}, agent={}, space={}, available={}, reason={}}}", t(at), a, s,
-                       available, reason);
-}
-std::string offered(duration at, ConversationId c, AgentId a, SpaceId s, duration expires_at) {
-    return fmt::format("offered{{at={}, conversation={}, agent={}, space={}, expires_at={}}}", t(at), c, a, s,
-                       t(expires_at));
-}
-std::string timed_out(duration at, ConversationId c, AgentId a) {
-    return fmt::format("offer_timed_out{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string withdrawn(duration at, ConversationId c, AgentId a, std::string_view reason) {
-    return fmt::format("offer_withdrawn{{at={}, conversation={}, agent={}, reason={}}}", t(at), c, a, reason);
-}
-std::string accepted(duration at, ConversationId c, AgentId a) {
-    return fmt::format("accepted{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string status(duration at, ConversationId c, std::string_view from, std::string_view to) {
-    return fmt::format("status_changed{{at={}, conversation={}, from={}, to={}}}", t(at), c, from, to);
-}
-std::string ended(duration at, ConversationId c, std::string_view reason) {
-    return fmt::format("conversation_ended{{at={}, conversation={}, reason={}}}", t(at), c, reason);
-}
-std::string resolved(duration at, ConversationId c, std::string_view resolution) {
-    return fmt::format("resolved{{at={}, conversation={}, resolution={}}}", t(at), c, resolution);
-}
-std::string fallback(duration at, ConversationId c, std::string_view text) {
-    return fmt::format("fallback_message{{at={}, conversation={}, text={}}}", t(at), c, text);
-}
-}  // namespace ev
 
 Lines lines(const std::vector<Event>& events) {
     Lines out;

@@ -2,6 +2,7 @@
 // a missed offer (R34), no-agent fallback (R35), wrap-up timeout (R36), preferred agent (R39).
 // Black-box: every expectation comes from SPEC's words.
 
+#include "expected_events.hpp"
 #include "rules.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,72 +19,6 @@ using namespace chatroute;
 using namespace chatroute::test;
 
 namespace {
-
-// Every event since the last look, formatted with full handles (slot and serial), then forgotten.
-Lines taken(Desk& desk) {
-    Lines out;
-    for (const Event& event : desk.sink.events) out.push_back(fmt::format("{}", event));
-    desk.sink.events.clear();
-    return out;
-}
-
-// Expected event lines, built from the handles themselves so they do not depend on how a
-// handle prints. Instants are durations since the desk's start.
-namespace ev {
-std::string t(duration since_start) { return fmt::format("{}", time_point{since_start}); }
-std::string started(duration at, ConversationId c, SpaceId s, bool handoff = false) {
-    return fmt::format("conversation_started{{at={}, conversation={}, space={}, handoff={}}}", t(at), c, s, handoff);
-}
-std::string availability(duration at, AgentId a, SpaceId s, bool available, std::string_view reason) {
-    return fmt::format("availability_changed{{at={}, agent={}, space={}, available={}, reason={}}}", t(at), a, s,
-                       available, reason);
-}
-std::string offered(duration at, ConversationId c, AgentId a, SpaceId s, duration expires_at) {
-    return fmt::format("offered{{at={}, conversation={}, agent={}, space={}, expires_at={}}}", t(at), c, a, s,
-                       t(expires_at));
-}
-std::string declined(duration at, ConversationId c, AgentId a) {
-    return fmt::format("offer_declined{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string timed_out(duration at, ConversationId c, AgentId a) {
-    return fmt::format("offer_timed_out{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string withdrawn(duration at, ConversationId c, AgentId a, std::string_view reason) {
-    return fmt::format("offer_withdrawn{{at={}, conversation={}, agent={}, reason={}}}", t(at), c, a, reason);
-}
-std::string accepted(duration at, ConversationId c, AgentId a) {
-    return fmt::format("accepted{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string status(duration at, ConversationId c, std::string_view from, std::string_view to) {
-    return fmt::format("status_changed{{at={}, conversation={}, from={}, to={}}}", t(at), c, from, to);
-}
-std::string ended(duration at, ConversationId c, std::string_view reason) {
-    return fmt::format("conversation_ended{{at={}, conversation={}, reason={}}}", t(at), c, reason);
-}
-std::string fallback(duration at, ConversationId c, std::string_view text) {
-    return fmt::format("fallback_message{{at={}, conversation={}, text={}}}", t(at), c, text);
-}
-std::string resolved(duration at, ConversationId c, std::string_view resolution) {
-    return fmt::format("resolved{{at={}, conversation={}, resolution={}}}", t(at), c, resolution);
-}
-std::string released(duration at, ConversationId c, AgentId a) {
-    return fmt::format("slot_released{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string transcript(duration at, ConversationId c, AgentId a) {
-    return fmt::format("transcript_shared{{at={}, conversation={}, agent={}}}", t(at), c, a);
-}
-std::string transferred(duration at, ConversationId c, AgentId a, SpaceId s, std::string_view reason) {
-    return fmt::format("transferred{{at={}, conversation={}, agent={}, space={}, reason={}}}", t(at), c, a, s, reason);
-}
-std::string warning(duration at, ConversationId c) {
-    return fmt::format("inactivity_warning{{at={}, conversation={}}}", t(at), c);
-}
-std::string workflow_changed(duration at) { return fmt::format("workflow_changed{{at={}}}", t(at)); }
-// A conversation nobody accepted closes: R15, R20, decisions 9.
-Lines closed_unanswered(duration at, ConversationId c, std::string_view end_reason) {
-    return {ended(at, c, end_reason), resolved(at, c, "Unanswered"), status(at, c, "waiting_for_agent", "closed")};
-}
-}  // namespace ev
 
 Lines operator+(Lines head, const Lines& tail) {
     head.insert(head.end(), tail.begin(), tail.end());
