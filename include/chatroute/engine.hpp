@@ -541,8 +541,6 @@ public:
         conversations_.reserve(count);
         timers_.reserve(count);
         waiting_.reserve(count);
-        heads_.reserve(64);
-        changing_.reserve(64);
     }
 
     /// Every invariant the engine keeps, checked the slow way; the first one broken, if any.
@@ -823,6 +821,10 @@ private:
     MemberIx ensure_member(AgentIx a, SpaceIx s) {
         const MemberIx m = roster_.ensure(a, s);
         (void)ledger_.slots(m);  // grows the ledger's table with the roster's
+        // changing_ lists one agent's memberships at a time: sized here, at a new high-water
+        // mark of memberships per agent, so availability changes never allocate.
+        const std::size_t held = roster_.agent(a).members.size();
+        if (changing_.capacity() < held) changing_.reserve(std::max(held, 2 * changing_.capacity()));
         return m;
     }
 

@@ -5,6 +5,7 @@
 // however many times its slot is reused (R23, R38).
 
 #include <chatroute/detail/assert.hpp>
+#include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/index.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
@@ -71,7 +72,7 @@ public:
             free_.pop_back();
         } else {
             c = ConvIx{static_cast<std::uint32_t>(records_.size())};
-            records_.emplace_back();
+            (void)records_.emplace_back();
         }
         records_[c.value] = ConversationRecord{};
         records_[c.value].serial = ++started_;
@@ -93,7 +94,7 @@ public:
         free_.reserve(count);
     }
     [[nodiscard]] std::size_t memory_bytes() const {
-        return records_.capacity() * sizeof(ConversationRecord) + free_.capacity() * sizeof(std::uint32_t);
+        return records_.memory_bytes() + free_.capacity() * sizeof(std::uint32_t);
     }
 
     // ---- Snapshot: the table's own section ----
@@ -125,7 +126,7 @@ public:
     }
 
 private:
-    std::vector<ConversationRecord> records_;
+    ChunkedVector<ConversationRecord> records_;  ///< grows by chunks: slack ≤ one chunk (issue 13)
     std::vector<std::uint32_t> free_;
     std::size_t live_ = 0;
     std::uint64_t started_ = 0;

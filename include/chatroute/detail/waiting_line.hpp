@@ -26,7 +26,13 @@ public:
         ConvIx conversation;
     };
 
-    void add_space() { spaces_.emplace_back(); }
+    /// A space's line, with room for its first group: a space's first waiting
+    /// conversation, like every later one, allocates nothing (issue 13).
+    void add_space() {
+        spaces_.emplace_back();
+        spaces_.back().groups.reserve(1);
+        reserve_marks();
+    }
 
     void enqueue(SpaceIx s, SkillSetIx skills, std::uint64_t key, std::int64_t start_us, ConvIx c) {
         Group& g = group_of(s, skills);
@@ -43,7 +49,8 @@ public:
         --line.waiting;
         if (forest_.size(it->tree) == 0) {
             *it = line.groups.back();
-            line.groups.pop_back();
+            line.groups.pop_back();  // keeps the capacity: the group's return allocates nothing
+            --groups_;
         }
     }
 
@@ -53,9 +60,15 @@ public:
             if (skills.covers(held, g.skills)) mark(s, g);
     }
 
+    /// The most routing candidates take_dirty() can give at once: one head per group.
+    [[nodiscard]] std::size_t mark_capacity() const { return dirty_.capacity(); }
+
     /// The heads of the groups marked since the last call; clears the marks.
+    /// `out` is sized for every group at once (a no-op after the high-water mark), so the
+    /// caller may push one head per group back into it without allocating.
     void take_dirty(std::vector<Head>& out) {
         out.clear();
+        out.reserve(dirty_.capacity());
         for (const auto& [s, skills] : dirty_) {
             Line& line = spaces_[s.value];
             auto it = find_group(line, skills);
@@ -91,7 +104,6 @@ public:
 
     void reserve(std::size_t conversations) {
         forest_.reserve(conversations);
-        dirty_.reserve(64);
     }
     [[nodiscard]] std::size_t memory_bytes() const {
         std::size_t bytes = spaces_.capacity() * sizeof(Line) + forest_.memory_bytes() +
@@ -119,7 +131,16 @@ private:
         auto it = find_group(line, skills);
         if (it != line.groups.end()) return *it;
         line.groups.push_back(Group{skills, {}, false});
+        ++groups_;
+        reserve_marks();
         return line.groups.back();
+    }
+    // Each group is marked at most once between two take_dirty() calls, so the marks never
+    // outnumber the groups: reserving for the most groups ever live keeps marking free of
+    // allocation once that high-water mark is reached (a new (space, skill set) pair).
+    void reserve_marks() {
+        const std::size_t bound = std::max(groups_, spaces_.size());
+        if (dirty_.capacity() < bound) dirty_.reserve(std::max(bound, 2 * dirty_.capacity()));
     }
     void mark(SpaceIx s, Group& g) {
         if (g.dirty) return;
@@ -135,6 +156,7 @@ private:
     std::vector<Line> spaces_;
     OrderedForest forest_;
     std::vector<std::pair<SpaceIx, SkillSetIx>> dirty_;
+    std::size_t groups_ = 0;  ///< groups live in every space
 };
 
 }  // namespace chatroute::detail

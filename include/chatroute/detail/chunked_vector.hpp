@@ -1,0 +1,101 @@
+#pragma once
+// A vector that grows by fixed chunks instead of doubling (issue 13, R38): capacity is
+// at most one chunk above the size, and growth past the first chunk never copies an
+// element. The first chunk grows by doubling, as a std::vector does, until it reaches the
+// chunk length, so a small table stays small. Indexing costs one more load than a
+// std::vector (the chunk table, a few pointers, stays in cache).
+//
+// Every slot below capacity() holds a valid T (chunks are value-initialized when made);
+// emplace_back() and resize() reset the slots they bring into the size to T{}.
+
+#include <chatroute/detail/assert.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace chatroute::detail {
+
+/// `T` must be default-constructible and copy-assignable. `ChunkBits` sets the chunk's
+/// length: 2^ChunkBits elements.
+template <class T, unsigned ChunkBits = 12>
+class ChunkedVector {
+public:
+    static constexpr std::size_t chunk_length = std::size_t{1} << ChunkBits;
+
+    [[nodiscard]] T& operator[](std::size_t i) {
+        CHATROUTE_ASSERT(i < size_);
+        return chunks_[i >> ChunkBits][i & mask];
+    }
+    [[nodiscard]] const T& operator[](std::size_t i) const {
+        CHATROUTE_ASSERT(i < size_);
+        return chunks_[i >> ChunkBits][i & mask];
+    }
+    [[nodiscard]] std::size_t size() const { return size_; }
+    [[nodiscard]] bool empty() const { return size_ == 0; }
+    [[nodiscard]] std::size_t capacity() const {
+        return chunks_.size() == 1 ? first_capacity_ : chunks_.size() * chunk_length;
+    }
+
+    /// Appends a value-initialized element and returns it. Allocates one chunk when full.
+    T& emplace_back() {
+        reserve(size_ + 1);
+        T& slot = chunks_[size_ >> ChunkBits][size_ & mask];
+        slot = T{};
+        ++size_;
+        return slot;
+    }
+    void push_back(const T& value) { emplace_back() = value; }
+
+    /// Makes room for `count` elements (whole chunks); never shrinks.
+    void reserve(std::size_t count) {
+        if (capacity() >= count) return;
+        if (chunks_.size() <= 1 && count <= chunk_length) return grow_first(count);
+        if (chunks_.size() <= 1 && first_capacity_ < chunk_length) grow_first(chunk_length);
+        while (capacity() < count) chunks_.push_back(std::make_unique<T[]>(chunk_length));
+    }
+
+    /// Grows (value-initialized elements) or shrinks the size; capacity never shrinks.
+    void resize(std::size_t count) {
+        reserve(count);
+        for (std::size_t i = size_; i < count; ++i) chunks_[i >> ChunkBits][i & mask] = T{};
+        size_ = count;
+    }
+
+    /// `count` copies of `value`, as std::vector::assign.
+    void assign(std::size_t count, const T& value) {
+        reserve(count);
+        for (std::size_t i = 0; i < count; ++i) chunks_[i >> ChunkBits][i & mask] = value;
+        size_ = count;
+    }
+
+    void clear() { size_ = 0; }
+
+    [[nodiscard]] std::size_t memory_bytes() const {
+        return capacity() * sizeof(T) + chunks_.capacity() * sizeof(std::unique_ptr<T[]>);
+    }
+
+private:
+    static constexpr std::size_t mask = chunk_length - 1;
+
+    // The first chunk, while shorter than a chunk: doubled (at least to `count`), copied.
+    void grow_first(std::size_t count) {
+        std::size_t length = first_capacity_ == 0 ? 8 : 2 * first_capacity_;
+        while (length < count) length *= 2;
+        if (length > chunk_length) length = chunk_length;
+        auto bigger = std::make_unique<T[]>(length);
+        for (std::size_t i = 0; i < size_; ++i) bigger[i] = chunks_[0][i];
+        if (chunks_.empty())
+            chunks_.push_back(std::move(bigger));
+        else
+            chunks_[0] = std::move(bigger);
+        first_capacity_ = length;
+    }
+
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::size_t size_ = 0;
+    std::size_t first_capacity_ = 0;  ///< the first chunk's length while it is the only one
+};
+
+}  // namespace chatroute::detail
