@@ -300,8 +300,9 @@ public:
         return command([&] { return agent_index(agent_id); },
                        [&](AgentIx a) {
                            changing_.clear();
-                           for (MemberIx m : roster_.agent(a).members)
-                               if (roster_[m].role && roster_[m].available != available) changing_.push_back(m);
+                           for (const detail::MemberRef& ref : roster_.agent(a).members)
+                               if (roster_[ref.member].role && roster_[ref.member].available != available)
+                                   changing_.push_back(ref.member);
                            if (!available) {
                                go_unavailable(a, changing_, AvailabilityReason::agent, WithdrawReason::agent_unavailable);
                                return;
@@ -880,8 +881,8 @@ private:
             const MemberIx m = roster_.find(a, space);
             if (m.some() && roster_[m].role && roster_[m].available) members.push_back(m);
         } else {
-            for (MemberIx m : roster_.agent(a).members)
-                if (roster_[m].role && roster_[m].available) members.push_back(m);
+            for (const detail::MemberRef& ref : roster_.agent(a).members)
+                if (roster_[ref.member].role && roster_[ref.member].available) members.push_back(ref.member);
         }
         go_unavailable(a, members, why, WithdrawReason::agent_unavailable);
         if (return_after_ && !members.empty()) schedule_return(a, members);
@@ -993,9 +994,9 @@ private:
         emit(events::OfferDeclined{instant_, conversation_handle(c), agent_handle(decliner)});
         transition(c, Trigger::decline);
         const MemberIx own = roster_.find(decliner, conv.space);
-        const bool own_eligible = eligible_for(decliner, c);
-        auto other = roster_.choose(conv.space, conv.skills, skills_, own_eligible ? own : MemberIx{},
-                                    key_of(decliner, conv.space));
+        const bool own_eligible =
+            own.some() && roster_[own].in_ring && skills_.covers(roster_.agent(decliner).skills, conv.skills);
+        auto other = roster_.choose(conv.space, conv.skills, skills_, own_eligible ? own : MemberIx{});
         if (other)
             offer(c, other->agent, true);
         else if (own_eligible)
