@@ -300,8 +300,9 @@ public:
         return command([&] { return agent_index(agent_id); },
                        [&](AgentIx a) {
                            changing_.clear();
-                           for (MemberIx m : roster_.agent(a).members)
-                               if (roster_[m].role && roster_[m].available != available) changing_.push_back(m);
+                           for (const detail::MemberRef& ref : roster_.agent(a).members)
+                               if (roster_[ref.member].role && roster_[ref.member].available != available)
+                                   changing_.push_back(ref.member);
                            if (!available) {
                                go_unavailable(a, changing_, AvailabilityReason::agent, WithdrawReason::agent_unavailable);
                                return;
@@ -882,8 +883,8 @@ private:
             const MemberIx m = roster_.find(a, space);
             if (m.some() && roster_[m].role && roster_[m].available) members.push_back(m);
         } else {
-            for (MemberIx m : roster_.agent(a).members)
-                if (roster_[m].role && roster_[m].available) members.push_back(m);
+            for (const detail::MemberRef& ref : roster_.agent(a).members)
+                if (roster_[ref.member].role && roster_[ref.member].available) members.push_back(ref.member);
         }
         go_unavailable(a, members, why, WithdrawReason::agent_unavailable);
         if (return_after_ && !members.empty()) schedule_return(a, members);
@@ -922,26 +923,38 @@ private:
 
     // ---- Offers (R8, R9, R11–R14, R28, R39) ----
 
+    struct Pick {
+        AgentIx agent;
+        MemberIx member;  ///< its membership in the conversation's space
+        bool chosen_by_strategy;
+    };
+
     /// The conversation's next agent: its preferred one (R32, R39) if eligible for it,
-    /// else the space's strategy's choice (R28). Second: whether the strategy chose.
-    [[nodiscard]] std::optional<std::pair<AgentIx, bool>> pick_agent(ConvIx c) {
+    /// else the space's strategy's choice (R28).
+    [[nodiscard]] std::optional<Pick> pick_agent(ConvIx c) {
         const detail::ConversationRecord& conv = conversations_[c];
-        if (conv.preferred.some() && eligible_for(conv.preferred, c)) return std::pair{conv.preferred, false};
-        if (auto choice = roster_.choose(conv.space, conv.skills, skills_)) return std::pair{choice->agent, true};
+        if (conv.preferred.some()) {
+            const MemberIx m = eligible_member(conv.preferred, c);
+            if (m.some()) return Pick{conv.preferred, m, false};
+        }
+        if (auto choice = roster_.choose(conv.space, conv.skills, skills_)) return Pick{choice->agent, choice->member, true};
         return std::nullopt;
     }
 
-    [[nodiscard]] bool eligible_for(AgentIx a, ConvIx c) const {
+    /// The agent's membership in the conversation's space if it is eligible for it there, else none.
+    [[nodiscard]] MemberIx eligible_member(AgentIx a, ConvIx c) const {
         const detail::ConversationRecord& conv = conversations_[c];
         const MemberIx m = roster_.find(a, conv.space);
-        return m.some() && roster_[m].in_ring && skills_.covers(roster_.agent(a).skills, conv.skills);
+        return m.some() && roster_[m].in_ring && skills_.covers(roster_.agent(a).skills, conv.skills) ? m : MemberIx{};
     }
 
-    void offer(ConvIx c, AgentIx a, bool chosen_by_strategy) {
+    /// `m` is the agent's membership in the conversation's space (the caller found it).
+    void offer(ConvIx c, AgentIx a, MemberIx m, bool chosen_by_strategy) {
         detail::ConversationRecord& conv = conversations_[c];
         const SpaceRecord& space = spaces_[conv.space.value];
-        const MemberIx m = roster_.find(a, conv.space);
-        CHATROUTE_ASSERT(m.some() && !conv.queued && conv.offered_to.none(), "offer of an unroutable conversation");
+        CHATROUTE_ASSERT(m.some() && roster_[m].agent == a && roster_[m].space == conv.space && !conv.queued &&
+                             conv.offered_to.none(),
+                         "offer of an unroutable conversation");
         transition(c, Trigger::offer);
         const bool had_room = ledger_.load(a).has_room();
         ledger_.add_offer(conversations_, c, a, m);
@@ -994,14 +1007,12 @@ private:
         remove_offer(c, false);
         emit(events::OfferDeclined{instant_, conversation_handle(c), agent_handle(decliner)});
         transition(c, Trigger::decline);
-        const MemberIx own = roster_.find(decliner, conv.space);
-        const bool own_eligible = eligible_for(decliner, c);
-        auto other = roster_.choose(conv.space, conv.skills, skills_, own_eligible ? own : MemberIx{},
-                                    key_of(decliner, conv.space));
+        const MemberIx own = eligible_member(decliner, c);
+        auto other = roster_.choose(conv.space, conv.skills, skills_, own);
         if (other)
-            offer(c, other->agent, true);
-        else if (own_eligible)
-            offer(c, decliner, true);
+            offer(c, other->agent, other->member, true);
+        else if (own.some())
+            offer(c, decliner, own, true);
         else
             enqueue(c);
     }
@@ -1038,7 +1049,7 @@ private:
                 const auto pick = pick_agent(head.conversation);
                 if (!pick) continue;
                 dequeue(head.conversation);
-                offer(head.conversation, pick->first, pick->second);
+                offer(head.conversation, pick->agent, pick->member, pick->chosen_by_strategy);
                 if (auto next = waiting_.head(head.space, head.skills)) {
                     heads_.push_back(*next);
                     std::push_heap(heads_.begin(), heads_.end(), later);

@@ -117,6 +117,13 @@ TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-
                 // from anywhere, including past the last order and at 0
                 const std::uint64_t from = random() % 8 == 0 ? order_universe + random() % 10 : random_order();
                 REQUIRE(forest.min_from(tree, from) == model.min_from(from));
+                if (!model.entries.empty()) {
+                    // R12: the same search with one entry skipped, as if it were not there
+                    const std::uint64_t except = existing(model);
+                    Model without = model;
+                    without.erase(except);
+                    REQUIRE(forest.min_from_except(tree, from, except) == without.min_from(from));
+                }
                 break;
             }
             case 4: {
@@ -199,6 +206,30 @@ TEST_CASE("OrderedForest: min_from is a cyclic search among the entries of least
     CHECK(order_at(0) == 50);
     CHECK(forest.count_less(tree, 50) == 3);  // 10, 30, 40
     CHECK(forest.size(tree) == 8);
+}
+
+TEST_CASE("OrderedForest: min_from_except skips one entry, ties going on in ring order from the cursor",
+          "[R9][R12][R28][ordered_forest]") {
+    OrderedForest forest;
+    Tree tree;
+    // orders 10..90 by 10; the least value 1 at orders 20, 50 and 80
+    for (std::uint32_t i = 1; i <= 9; ++i) forest.insert(tree, i * 10, (i == 2 || i == 5 || i == 8) ? 1 : 3, i);
+    auto order_at = [&](std::uint64_t from, std::uint64_t except) {
+        return forest.min_from_except(tree, from, except)->order;
+    };
+    CHECK(order_at(21, 50) == 80);  // the skipped one was first from the cursor: the next tie
+    CHECK(order_at(81, 20) == 50);  // ... wrapping past the end
+    CHECK(order_at(0, 80) == 20);   // not the one found: the answer is min_from's
+    CHECK(order_at(51, 30) == 80);
+    forest.set_value(tree, 50, 0);  // the skipped one is the only best: the next best value
+    CHECK(order_at(21, 50) == 80);
+    CHECK(order_at(81, 50) == 20);
+    CHECK(forest.min_from_except(tree, 21, 50)->value == 1);
+    CHECK(forest.size(tree) == 9);  // nothing left the tree
+
+    Tree single;
+    forest.insert(single, 7, 0, 1);
+    CHECK_FALSE(forest.min_from_except(single, 0, 7).has_value());
 }
 
 TEST_CASE("OrderedForest: trees sharing the pool do not see each other", "[R9][ordered_forest]") {

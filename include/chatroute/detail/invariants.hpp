@@ -72,12 +72,14 @@ std::optional<std::string> Engine<C, S, P>::check_invariants() const {
             return fmt::format("agent {}: slots {}+{} but conversations say {}+{}", a, load.assigned, load.pending,
                                loads[a].assigned, loads[a].pending);
         SpaceIx previous;
-        for (MemberIx m : roster_.agent(agent).members) {
+        for (const detail::MemberRef& ref : roster_.agent(agent).members) {
+            const MemberIx m = ref.member;
             const detail::Membership& x = roster_[m];
             const auto broken = [&](std::string_view what) {
                 return fmt::format("agent {} in space {}: {}", a, x.space.value, what);
             };
             if (x.agent != agent) return broken("membership of another agent");
+            if (ref.space != x.space) return broken("membership listed under another space");
             if (previous.some() && !(previous < x.space)) return broken("memberships out of space order");
             previous = x.space;
             if (roster_.find(agent, x.space) != m) return broken("membership not found by its pair");

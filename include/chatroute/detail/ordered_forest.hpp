@@ -130,6 +130,40 @@ public:
         return entry(n);
     }
 
+    // min_from() as if the entry with order `except` were not in the tree (R12: a
+    // decline's re-offer skips the decliner without taking it out). Precondition: `except`
+    // is in the tree. nullopt if it is the only entry. O(log n) expected: at most one
+    // min_from(), one walk down to `except`, and one search pruned by the subtree minima
+    // whose fruitless branches lie on the paths to `from` and to `except`.
+    [[nodiscard]] std::optional<Entry> min_from_except(const Tree& tree, std::uint64_t from,
+                                                       std::uint64_t except) const {
+        CHATROUTE_ASSERT(tree.root != nil);
+        if (nodes_[tree.root].size == 1) return std::nullopt;
+        const std::int64_t best = nodes_[tree.root].min;
+        std::uint32_t n = first_min_at_or_after(tree.root, from, best);
+        if (n == nil) n = first_min(tree.root, best);
+        if (nodes_[n].order != except) return entry(n);  // the same answer with or without it
+        // `except` is the first of the best from `from`: the best value without it...
+        std::int64_t without = std::numeric_limits<std::int64_t>::max();
+        for (std::uint32_t t = tree.root;;) {
+            CHATROUTE_ASSERT(t != nil);  // precondition: present
+            const Node& node = nodes_[t];
+            const bool here = node.order == except;
+            if (!here && node.value < without) without = node.value;
+            if ((here || except > node.order) && node.left != nil && nodes_[node.left].min < without)
+                without = nodes_[node.left].min;
+            if ((here || except < node.order) && node.right != nil && nodes_[node.right].min < without)
+                without = nodes_[node.right].min;
+            if (here) break;
+            t = except < node.order ? node.left : node.right;
+        }
+        // ...and the first entry of that value other than `except`, cyclically from `from`.
+        n = first_value_at_or_after(tree.root, from, without, except);
+        if (n == nil) n = first_value_at_or_after(tree.root, 0, without, except);
+        CHATROUTE_ASSERT(n != nil);
+        return entry(n);
+    }
+
     // Calls f(Entry) for every entry in increasing order. O(n).
     template <class F>
     void for_each(const Tree& tree, F&& f) const {
@@ -210,6 +244,18 @@ private:
         return t;
     }
 
+    // After t lost the entries of subtree `gone` (split off it): its size drops by theirs;
+    // its minimum stays when t's own value is it (always so with equal values), else it is
+    // recomputed from the children. Touches no node off the path where it can.
+    void shrink(std::uint32_t t, std::uint32_t gone) {
+        Node& node = nodes_[t];
+        if (node.value == node.min) {
+            node.size -= size_of(gone);
+        } else {
+            update(t);
+        }
+    }
+
     // Splits t into (orders < key, orders > key); key itself must not be present.
     void split(std::uint32_t t, std::uint64_t key, std::uint32_t& less, std::uint32_t& greater) {
         if (t == nil) {
@@ -220,24 +266,30 @@ private:
         if (nodes_[t].order < key) {
             split(nodes_[t].right, key, nodes_[t].right, greater);
             less = t;
+            shrink(t, greater);
         } else {
             split(nodes_[t].left, key, less, nodes_[t].left);
             greater = t;
+            shrink(t, less);
         }
-        update(t);
     }
 
-    // Joins two treaps, every order in a below every order in b.
+    // Joins two treaps, every order in a below every order in b. The root kept gains the
+    // other's size and minimum, so no node off the merge path is read.
     std::uint32_t merge(std::uint32_t a, std::uint32_t b) {
         if (a == nil) return b;
         if (b == nil) return a;
-        if (priority(nodes_[a].order) > priority(nodes_[b].order)) {
-            nodes_[a].right = merge(nodes_[a].right, b);
-            update(a);
+        Node& x = nodes_[a];
+        Node& y = nodes_[b];
+        if (priority(x.order) > priority(y.order)) {
+            x.size += y.size;
+            if (y.min < x.min) x.min = y.min;
+            x.right = merge(x.right, b);
             return a;
         }
-        nodes_[b].left = merge(a, nodes_[b].left);
-        update(b);
+        y.size += x.size;
+        if (x.min < y.min) y.min = x.min;
+        y.left = merge(a, y.left);
         return b;
     }
 
@@ -254,6 +306,8 @@ private:
             update(n);
             return n;
         }
+        // t's subtree gains the one entry n: its size and minimum follow without a look at
+        // the other child.
         if (order < nodes_[t].order) {
             const std::uint32_t child = insert_at(nodes_[t].left, n);
             nodes_[t].left = child;
@@ -261,35 +315,60 @@ private:
             const std::uint32_t child = insert_at(nodes_[t].right, n);
             nodes_[t].right = child;
         }
-        update(t);
+        Node& node = nodes_[t];
+        ++node.size;
+        if (nodes_[n].value < node.min) node.min = nodes_[n].value;
         return t;
     }
 
-    std::uint32_t erase_at(std::uint32_t t, std::uint64_t order) {
+    // Removes `order` from subtree t; `value` receives its value. Above it, a subtree's
+    // minimum is recomputed only where the removed entry may have been its only holder.
+    std::uint32_t erase_at(std::uint32_t t, std::uint64_t order, std::int64_t& value) {
         CHATROUTE_ASSERT(t != nil);  // precondition: present
         if (nodes_[t].order == order) {
+            value = nodes_[t].value;
             const std::uint32_t joined = merge(nodes_[t].left, nodes_[t].right);
             release(t);
             return joined;
         }
         if (order < nodes_[t].order) {
-            const std::uint32_t child = erase_at(nodes_[t].left, order);
+            const std::uint32_t child = erase_at(nodes_[t].left, order, value);
             nodes_[t].left = child;
         } else {
-            const std::uint32_t child = erase_at(nodes_[t].right, order);
+            const std::uint32_t child = erase_at(nodes_[t].right, order, value);
             nodes_[t].right = child;
         }
-        update(t);
+        Node& node = nodes_[t];
+        if (value > node.min || node.value == node.min)
+            --node.size;
+        else
+            update(t);
         return t;
     }
+    std::uint32_t erase_at(std::uint32_t t, std::uint64_t order) {
+        std::int64_t value = 0;
+        return erase_at(t, order, value);
+    }
 
-    void set_value_at(std::uint32_t t, std::uint64_t order, std::int64_t value) {
+    // Sets the value of `order` in subtree t; `old` receives the value it had. A minimum
+    // is recomputed from the children only where it rose.
+    void set_value_at(std::uint32_t t, std::uint64_t order, std::int64_t value, std::int64_t& old) {
         CHATROUTE_ASSERT(t != nil);  // precondition: present
-        if (nodes_[t].order == order)
+        if (nodes_[t].order == order) {
+            old = nodes_[t].value;
             nodes_[t].value = value;
-        else
-            set_value_at(order < nodes_[t].order ? nodes_[t].left : nodes_[t].right, order, value);
-        update(t);
+        } else {
+            set_value_at(order < nodes_[t].order ? nodes_[t].left : nodes_[t].right, order, value, old);
+        }
+        Node& node = nodes_[t];
+        if (value <= node.min)
+            node.min = value;
+        else if (old == node.min)
+            update(t);  // it held the minimum and rose: another entry may hold it now
+    }
+    void set_value_at(std::uint32_t t, std::uint64_t order, std::int64_t value) {
+        std::int64_t old = 0;
+        set_value_at(t, order, value, old);
     }
 
     // The leftmost node of subtree t whose value is `best`, if t's minimum is `best`.
@@ -317,6 +396,26 @@ private:
             if (const std::uint32_t found = first_min_at_or_after(node.left, from, best); found != nil) return found;
             if (node.value == best) return t;
             return first_min(node.right, best);
+        }
+        return nil;
+    }
+
+    // The node with the smallest order >= from whose value is `value`, other than the one
+    // with order `except`, in subtree t. Subtrees whose minimum is above `value` are
+    // skipped; one whose minimum is below it holds `except`, whose value is the only one
+    // below (min_from_except), so it is searched.
+    [[nodiscard]] std::uint32_t first_value_at_or_after(std::uint32_t t, std::uint64_t from, std::int64_t value,
+                                                        std::uint64_t except) const {
+        while (t != nil && nodes_[t].min <= value) {
+            const Node& node = nodes_[t];
+            if (node.order < from) {
+                t = node.right;
+                continue;
+            }
+            if (const std::uint32_t found = first_value_at_or_after(node.left, from, value, except); found != nil)
+                return found;
+            if (node.value == value && node.order != except) return t;
+            t = node.right;  // every order there is past `from`
         }
         return nil;
     }

@@ -2,15 +2,16 @@
 // The roster: agents, their roles and availability per space (R4, R5), and each space's
 // ring (R9) of the agents that may be offered a conversation now.
 //
-// A membership is one (agent, space) pair, found through a hash of the pair. Ring
+// A membership is one (agent, space) pair, found by a binary search of the agent's own
+// list of memberships, which is kept sorted by space (O(log k) for an agent with k). Ring
 // positions are grant numbers (64 bits, never reused): the cursor is a position, an agent
 // who leaves leaves a gap that costs nothing, and an agent granted the role later is
 // appended after every position (R9 as clarified). Only eligible agents are in a ring,
 // one ordered tree per distinct agent skill set in the space ("class"), each entry keyed
 // by the space's routing key, so "best key, first from the cursor" is O(classes · log n).
+// A ring entry's id is its membership.
 
 #include <chatroute/detail/assert.hpp>
-#include <chatroute/detail/hash_index.hpp>
 #include <chatroute/detail/index.hpp>
 #include <chatroute/detail/ordered_forest.hpp>
 #include <chatroute/detail/skill_sets.hpp>
@@ -40,13 +41,26 @@ struct Membership {
     bool keyed = false;    ///< in the agent's keyed list
 };
 
+/// One of an agent's memberships, with its space beside it so a lookup reads no membership.
+struct MemberRef {
+    SpaceIx space;
+    MemberIx member;
+};
+
 struct AgentRecord {
     SkillSetIx skills = no_skills;
     std::int64_t last_offer_us = never_offered;  ///< R28 least_recent
     MemberIx active_head;
     MemberIx keyed_head;
-    std::vector<MemberIx> members;  ///< every membership, by space index (the order spaces were added)
+    std::vector<MemberRef> members;  ///< every membership, by space index (the order spaces were added)
 };
+
+/// The first of an agent's memberships (sorted by space) whose space is not before `s`.
+template <class List>
+auto lower_bound(List& list, SpaceIx s) -> decltype(list.begin()) {
+    return std::lower_bound(list.begin(), list.end(), s,
+                            [](const MemberRef& x, SpaceIx space) { return x.space < space; });
+}
 
 class Roster {
 public:
@@ -75,9 +89,11 @@ public:
     [[nodiscard]] std::size_t member_slots() const { return members_.size(); }
 
     // ---- Memberships ----
+    /// O(log k) for an agent with k memberships.
     [[nodiscard]] MemberIx find(AgentIx a, SpaceIx s) const {
-        auto found = by_pair_.find(pair_key(a, s));
-        return found ? MemberIx{*found} : MemberIx{};
+        const auto& list = agents_[a.value].members;
+        const auto at = detail::lower_bound(list, s);
+        return at != list.end() && at->space == s ? at->member : MemberIx{};
     }
     [[nodiscard]] bool has_role(AgentIx a, SpaceIx s) const {
         const MemberIx m = find(a, s);
@@ -86,7 +102,10 @@ public:
 
     /// The pair's membership, made (without the role) if it has none.
     MemberIx ensure(AgentIx a, SpaceIx s) {
-        if (MemberIx m = find(a, s); m.some()) return m;
+        auto& list = agents_[a.value].members;
+        const auto at = detail::lower_bound(list, s);
+        if (at != list.end() && at->space == s) return at->member;
+        const auto position = at - list.begin();
         MemberIx m;
         if (!free_members_.empty()) {
             m = free_members_.back();
@@ -98,11 +117,7 @@ public:
         members_[m.value] = Membership{};
         members_[m.value].agent = a;
         members_[m.value].space = s;
-        by_pair_.insert(pair_key(a, s), m.value);
-        auto& list = agents_[a.value].members;
-        const auto at = std::lower_bound(list.begin(), list.end(), s,
-                                         [&](MemberIx x, SpaceIx space) { return members_[x.value].space < space; });
-        list.insert(at, m);
+        list.insert(list.begin() + position, MemberRef{s, m});
         return m;
     }
 
@@ -110,9 +125,10 @@ public:
     void drop(MemberIx m) {
         Membership& x = members_[m.value];
         CHATROUTE_ASSERT(!x.role && !x.available && !x.in_ring && x.return_record == nil, "drop of a held membership");
-        by_pair_.erase(pair_key(x.agent, x.space));
         auto& list = agents_[x.agent.value].members;
-        list.erase(std::find(list.begin(), list.end(), m));
+        const auto at = detail::lower_bound(list, x.space);
+        CHATROUTE_ASSERT(at != list.end() && at->member == m, "membership missing from its agent's list");
+        list.erase(at);
         x = Membership{};
         free_members_.push_back(m);
     }
@@ -194,7 +210,7 @@ public:
         x.in_ring = true;
         Ring& ring = rings_[x.space.value];
         ++ring.eligible;
-        forest_.insert(class_of(ring, agents_[x.agent.value].skills), x.ring_order, key, x.agent.value);
+        forest_.insert(class_of(ring, agents_[x.agent.value].skills), x.ring_order, key, m.value);
         set_keyed(m, keyed);
     }
     void leave_ring(MemberIx m) {
@@ -219,35 +235,29 @@ public:
     }
 
     /// R28: among the ring's agents that hold every skill of `required`, the one with the
-    /// smallest key, ties broken by ring order from the cursor; `except` (in the ring with
-    /// `except_key`) is skipped (R12).
+    /// smallest key, ties broken by ring order from the cursor; `except`, if in the ring,
+    /// is skipped (R12) without leaving its tree.
     [[nodiscard]] std::optional<Choice> choose(SpaceIx s, SkillSetIx required, const SkillSets& skills,
-                                               MemberIx except = {}, std::int64_t except_key = 0) {
-        Ring& ring = rings_[s.value];
+                                               MemberIx except = {}) const {
+        const Ring& ring = rings_[s.value];
         std::optional<OrderedForest::Entry> best;
         const auto before = [&](const OrderedForest::Entry& x, const OrderedForest::Entry& y) {
             if (x.value != y.value) return x.value < y.value;
             const bool x_wraps = x.order < ring.cursor, y_wraps = y.order < ring.cursor;
             return x_wraps != y_wraps ? !x_wraps : x.order < y.order;
         };
-        const bool skip = except.some() && members_[except.value].in_ring;
-        OrderedForest::Tree* skipped = nullptr;
-        if (skip) {
-            skipped = &find_class(ring, agents_[members_[except.value].agent.value].skills)->tree;
-            forest_.erase(*skipped, members_[except.value].ring_order);
-        }
-        for (AgentClass& c : ring.classes) {
+        const Membership* skipped = except.some() && members_[except.value].in_ring ? &members_[except.value] : nullptr;
+        const SkillSetIx skipped_class = skipped ? agents_[skipped->agent.value].skills : no_skills;
+        for (const AgentClass& c : ring.classes) {
             if (!skills.covers(c.skills, required)) continue;
-            auto entry = forest_.min_from(c.tree, ring.cursor);
+            auto entry = skipped && c.skills == skipped_class
+                             ? forest_.min_from_except(c.tree, ring.cursor, skipped->ring_order)
+                             : forest_.min_from(c.tree, ring.cursor);
             if (entry && (!best || before(*entry, *best))) best = entry;
         }
-        if (skip) {
-            const Membership& x = members_[except.value];
-            forest_.insert(*skipped, x.ring_order, except_key, x.agent.value);
-        }
         if (!best) return std::nullopt;
-        const AgentIx agent{best->id};
-        return Choice{find(agent, s), agent};
+        const MemberIx m{best->id};
+        return Choice{m, members_[m.value].agent};
     }
 
     /// R9, R28: the cursor moves just past the agent a strategy chose.
@@ -263,8 +273,8 @@ public:
             scratch_.clear();
             forest_.for_each(c.tree, [&](const OrderedForest::Entry& e) { scratch_.push_back(e); });
             for (const OrderedForest::Entry& e : scratch_) {
-                forest_.set_value(c.tree, e.order, key_of_agent(AgentIx{e.id}));
-                set_keyed(find(AgentIx{e.id}, s), keyed);
+                forest_.set_value(c.tree, e.order, key_of_agent(members_[e.id].agent));
+                set_keyed(MemberIx{e.id}, keyed);
             }
         }
     }
@@ -286,9 +296,9 @@ public:
     void reserve_agents(std::size_t n) { agents_.reserve(n); }
     [[nodiscard]] std::size_t memory_bytes() const {
         std::size_t bytes = agents_.capacity() * sizeof(AgentRecord) + members_.capacity() * sizeof(Membership) +
-                            free_members_.capacity() * sizeof(MemberIx) + by_pair_.memory_bytes() +
+                            free_members_.capacity() * sizeof(MemberIx) +
                             rings_.capacity() * sizeof(Ring) + forest_.memory_bytes();
-        for (const AgentRecord& a : agents_) bytes += a.members.capacity() * sizeof(MemberIx);
+        for (const AgentRecord& a : agents_) bytes += a.members.capacity() * sizeof(MemberRef);
         for (const Ring& r : rings_) bytes += r.classes.capacity() * sizeof(AgentClass);
         return bytes;
     }
@@ -306,7 +316,6 @@ private:
         std::vector<AgentClass> classes;
     };
 
-    static std::uint64_t pair_key(AgentIx a, SpaceIx s) { return (std::uint64_t{a.value} << 32) | s.value; }
 
     static std::vector<AgentClass>::iterator find_class(Ring& ring, SkillSetIx skills) {
         auto it = std::find_if(ring.classes.begin(), ring.classes.end(),
@@ -324,7 +333,6 @@ private:
     std::vector<AgentRecord> agents_;
     std::vector<Membership> members_;
     std::vector<MemberIx> free_members_;
-    HashIndex by_pair_;
     std::vector<Ring> rings_;
     OrderedForest forest_;
     std::vector<OrderedForest::Entry> scratch_;

@@ -125,7 +125,8 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
         detail::put_names(out, skills_.names(agent.skills));
         out.put(agent.last_offer_us);
         out.put(static_cast<std::uint32_t>(agent.members.size()));
-        for (MemberIx m : agent.members) {
+        for (const detail::MemberRef& ref : agent.members) {
+            const MemberIx m = ref.member;
             const detail::Membership& x = roster_[m];
             out.put(x.space.value);
             out.put(x.role);
