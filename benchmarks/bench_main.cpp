@@ -84,7 +84,16 @@ struct ThreadClock {
     }
 };
 
+// Every measured operation of every run of every benchmark: Google Benchmark runs a
+// benchmark several times (growing the iteration count) and callgrind counts all of
+// them, so cachesim.py divides by this total, not by the last run's `ops`.
+std::uint64_t& measured_ops_total() {
+    static std::uint64_t total = 0;
+    return total;
+}
+
 void finish(benchmark::State& state, std::uint64_t ops, std::uint64_t allocations) {
+    measured_ops_total() += ops;
     state.SetItemsProcessed(static_cast<std::int64_t>(ops));
     state.counters["ops"] = static_cast<double>(ops);
     state.counters["allocs/op"] = ops == 0 ? 0.0 : static_cast<double>(allocations) / static_cast<double>(ops);
@@ -945,6 +954,8 @@ int main(int argc, char** argv) {
     benchmark::RunSpecifiedBenchmarks(&collector);
     benchmark::Shutdown();
     chatroute::bench::print_summary();
+    std::fprintf(stderr, "chatroute_bench: measured ops in all runs: %llu\n",
+                 static_cast<unsigned long long>(chatroute::bench::measured_ops_total()));
     for (const auto& [name, result] : chatroute::bench::results())
         if (result.error) return 1;
     return 0;

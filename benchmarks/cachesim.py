@@ -10,8 +10,9 @@ turned on only for its last warm-up sweeps, so building the site runs at near na
 simulated: I1/D1 32 KiB 8-way, LL (last level) --ll bytes, 16-way, 64 B lines; by default
 32 MiB, this machine's L3 (valgrind's own detection reads 512 MiB in this VM).
 
-Prints Ir, D1 misses and LL misses per operation (the benchmark's `ops` counter), and the
-N functions with the most LL misses.
+Prints Ir, D1 misses and LL misses per operation (every measured operation of every run
+Google Benchmark made: the binary prints the total at exit), and the N functions with the
+most LL misses.
 """
 import argparse
 import json
@@ -40,11 +41,14 @@ def main():
                "--I1=32768,8,64", "--D1=32768,8,64", f"--LL={a.ll},16,64", f"--callgrind-out-file={out}",
                a.binary, f"--benchmark_filter={a.filter}", f"--benchmark_min_time={a.min_time}",
                f"--benchmark_out={js}", "--benchmark_out_format=json"]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         runs = [b for b in json.load(open(js))["benchmarks"] if "ops" in b]
         if len(runs) != 1:
             sys.exit(f"the filter must match exactly one benchmark, matched {len(runs)}")
-        ops = runs[0]["ops"]
+        # Google Benchmark runs the benchmark several times and callgrind counts every run:
+        # divide by the operations of all runs, which the binary prints at exit.
+        total = re.search(r"measured ops in all runs: (\d+)", run.stderr)
+        ops = int(total.group(1)) if total else runs[0]["ops"]
         ann = subprocess.run(["callgrind_annotate", "--inclusive=no", out], check=True, capture_output=True,
                              text=True).stdout
         if a.keep:
