@@ -8,6 +8,11 @@ elseif(KIND STREQUAL "fuzz_restore")
 elseif(KIND STREQUAL "fuzz_replay_restore")
   execute_process(COMMAND ${MAKE_SEEDS} ${SCENARIOS} ${CORPUS} replay COMMAND_ERROR_IS_FATAL ANY)
 endif()
+# Inputs that once crashed this fuzzer run first, every time.
+file(GLOB regressions ${CMAKE_CURRENT_LIST_DIR}/regressions/${KIND}/*)
+if(regressions)
+  file(COPY ${regressions} DESTINATION ${CORPUS})
+endif()
 execute_process(COMMAND ${FUZZER} -max_total_time=${SECONDS} -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 ${CORPUS}
                 RESULT_VARIABLE status)
 if(NOT status EQUAL 0)

@@ -85,6 +85,14 @@ public:
     [[nodiscard]] duration return_length(TimerQueue::ListId list) const { return returns_.list_length(list); }
     [[nodiscard]] const TimerQueue::Node& return_at(std::uint32_t record) const { return returns_.node(record); }
 
+    /// Restoring a snapshot: whether a timer may be restored onto the list (keys increase
+    /// within a list: a later timer of one duration never fires first).
+    [[nodiscard]] bool restorable(TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) const {
+        return conversation_.appendable(list, deadline, sequence);
+    }
+    [[nodiscard]] bool return_restorable(TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) const {
+        return returns_.appendable(list, deadline, sequence);
+    }
     /// Restoring a snapshot: timers exactly as they were (in sequence order per queue).
     void restore(ConvIx c, TimerSlot slot, TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) {
         conversation_.schedule_exact(node(c, slot), list, deadline, sequence);

@@ -357,14 +357,20 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         if ((i > 0 && timers[i - 1].sequence == t.sequence) || t.sequence >= sequence) return bad();
         const std::int64_t now = last_now_.time_since_epoch().count();
         if (t.deadline <= now || t.deadline - t.length.count() > now) return SnapshotError::unreachable_deadline;
+        // One duration's timers fire in the order they were set: bytes where a later one is
+        // due first describe no reachable state.
         if (t.record == nil) {
             const ListId list = timers_.acquire(t.length);
-            timers_.restore(t.c, t.slot, list, t.deadline, t.sequence);
+            const bool fits = timers_.restorable(list, t.deadline, t.sequence);
+            if (fits) timers_.restore(t.c, t.slot, list, t.deadline, t.sequence);
             timers_.release(list);
+            if (!fits) return bad();
         } else {
             const ListId list = timers_.acquire_return(t.length);
-            timers_.restore_return(t.record, list, t.deadline, t.sequence);
+            const bool fits = timers_.return_restorable(list, t.deadline, t.sequence);
+            if (fits) timers_.restore_return(t.record, list, t.deadline, t.sequence);
             timers_.release_return(list);
+            if (!fits) return bad();
         }
     }
     timers_.set_sequence(sequence);

@@ -138,6 +138,13 @@ public:
         schedule_exact(id, list, now.time_since_epoch().count() + lists_[list].length, sequence);
     }
 
+    // Whether a timer with this deadline and sequence may join the list's tail: keys within
+    // a list increase. Restoring checks it first, so bytes that break it are refused. O(1).
+    [[nodiscard]] bool appendable(ListId list, std::int64_t deadline, std::uint64_t sequence) const {
+        const NodeId tail = lists_[list].tail;
+        return tail == nil || key_of(tail) < DeadlineKey{deadline, sequence};
+    }
+
     // For restoring a snapshot: a timer exactly as it was. Within a list, timers must come
     // in increasing (deadline, sequence) order. O(1), plus O(log lists) if the list was
     // empty.
