@@ -12,6 +12,7 @@
 // A ring entry's id is its membership.
 
 #include <chatroute/detail/assert.hpp>
+#include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/index.hpp>
 #include <chatroute/detail/ordered_forest.hpp>
 #include <chatroute/detail/skill_sets.hpp>
@@ -112,7 +113,7 @@ public:
             free_members_.pop_back();
         } else {
             m = MemberIx{static_cast<std::uint32_t>(members_.size())};
-            members_.emplace_back();
+            (void)members_.emplace_back();
         }
         members_[m.value] = Membership{};
         members_[m.value].agent = a;
@@ -295,7 +296,7 @@ public:
 
     void reserve_agents(std::size_t n) { agents_.reserve(n); }
     [[nodiscard]] std::size_t memory_bytes() const {
-        std::size_t bytes = agents_.capacity() * sizeof(AgentRecord) + members_.capacity() * sizeof(Membership) +
+        std::size_t bytes = agents_.capacity() * sizeof(AgentRecord) + members_.memory_bytes() +
                             free_members_.capacity() * sizeof(MemberIx) +
                             rings_.capacity() * sizeof(Ring) + forest_.memory_bytes();
         for (const AgentRecord& a : agents_) bytes += a.members.capacity() * sizeof(MemberRef);
@@ -331,7 +332,7 @@ private:
     }
 
     std::vector<AgentRecord> agents_;
-    std::vector<Membership> members_;
+    ChunkedVector<Membership> members_;  ///< grows by chunks: slack ≤ one chunk
     std::vector<MemberIx> free_members_;
     std::vector<Ring> rings_;
     OrderedForest forest_;

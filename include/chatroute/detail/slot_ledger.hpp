@@ -4,6 +4,7 @@
 // a slot (R8 D); an assigned conversation holds one until it is closed.
 
 #include <chatroute/detail/assert.hpp>
+#include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/conversation_table.hpp>
 #include <chatroute/detail/index.hpp>
 
@@ -92,12 +93,12 @@ public:
 
     void reserve_agents(std::size_t n) { loads_.reserve(n); }
     [[nodiscard]] std::size_t memory_bytes() const {
-        return loads_.capacity() * sizeof(AgentLoad) + slots_.capacity() * sizeof(SpaceSlots);
+        return loads_.capacity() * sizeof(AgentLoad) + slots_.memory_bytes();
     }
 
 private:
     std::vector<AgentLoad> loads_;
-    std::vector<SpaceSlots> slots_;  ///< by membership index
+    ChunkedVector<SpaceSlots> slots_;  ///< by membership index; grows by chunks
 };
 
 }  // namespace chatroute::detail

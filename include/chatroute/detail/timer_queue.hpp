@@ -24,6 +24,7 @@
 // moves forward guarantee.
 
 #include <chatroute/clock.hpp>
+#include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/hash_index.hpp>
 #include <chatroute/detail/indexed_heap.hpp>
 
@@ -214,7 +215,7 @@ public:
     [[nodiscard]] duration list_length(ListId list) const { return duration{lists_[list].length}; }
 
     [[nodiscard]] std::size_t memory_bytes() const {
-        return nodes_.capacity() * sizeof(Node) + lists_.capacity() * sizeof(List) +
+        return nodes_.memory_bytes() + lists_.capacity() * sizeof(List) +
                heap_.entries().capacity() * sizeof(heap_.top()) + by_length_.memory_bytes();
     }
 
@@ -237,7 +238,7 @@ private:
     };
     ListMoved moved() { return {&lists_}; }
 
-    std::vector<Node> nodes_;
+    ChunkedVector<Node> nodes_;  ///< grows by chunks: slack ≤ one chunk (issue 13)
     std::vector<List> lists_;
     HashIndex by_length_;  // duration count -> live list
     ListId free_list_ = no_list;
