@@ -140,6 +140,7 @@ TEST_CASE("every input that once crashed fuzz_restore gives an engine or an erro
     // The fuzzer's own reading of an input: the first byte says whether to seal the checksum.
     // timers_out_of_order: two timers of one duration whose deadlines run against the order
     // they were set (no reachable state), which once reached an assertion: now `inconsistent`.
+    // two_roles_one_ring_place: two agents' roles at one place of a space's ring (R9).
     std::size_t inputs = 0;
     for (const auto& entry : std::filesystem::directory_iterator(CHATROUTE_FUZZ_REGRESSIONS "/fuzz_restore")) {
         std::ifstream file(entry.path(), std::ios::binary);
@@ -157,7 +158,8 @@ TEST_CASE("every input that once crashed fuzz_restore gives an engine or an erro
         ManualClock clock;
         RecordingSink sink;
         auto restored = Engine<ManualClock&, RecordingSink&>::restore(bytes, clock, sink);
-        if (entry.path().filename() == "timers_out_of_order") {
+        const auto name = entry.path().filename();
+        if (name == "timers_out_of_order" || name == "two_roles_one_ring_place") {
             REQUIRE_FALSE(restored.has_value());
             CHECK(restored.error() == SnapshotError::inconsistent);
         } else if (restored) {

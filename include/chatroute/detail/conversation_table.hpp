@@ -28,18 +28,21 @@ struct ConversationRecord {
     SkillSetIx skills = no_skills;  ///< required (R30); no_skills once relaxed
     std::uint16_t priority = 0;     ///< R29
     Status status = Status::closed;
-    bool live = false;
-    bool share_transcript = false;  ///< R11 handoff, or R32 transferred
-    bool ended = false;             ///< the customer-facing conversation is over
-    bool warned = false;            ///< R17: inactivity_warning sent, the grace runs
-    bool awaiting_reply = false;    ///< R33: a customer message waits for the assignee
-    bool queued = false;            ///< in the waiting line (waiting, no pending offer)
+    // Flags in one byte, so the record is 48 B (issue 13: bytes per live conversation).
+    bool live : 1 = false;
+    bool share_transcript : 1 = false;  ///< R11 handoff, or R32 transferred
+    bool ended : 1 = false;             ///< the customer-facing conversation is over
+    bool warned : 1 = false;            ///< R17: inactivity_warning sent, the grace runs
+    bool awaiting_reply : 1 = false;    ///< R33: a customer message waits for the assignee
+    bool queued : 1 = false;            ///< in the waiting line (waiting, no pending offer)
 
     /// R10, R29: highest priority first, then oldest; unique per conversation.
     [[nodiscard]] std::uint64_t wait_key() const {
         return (std::uint64_t(1000 - priority) << 53) | serial;
     }
 };
+
+static_assert(sizeof(ConversationRecord) <= 48, "a conversation record stays within 48 bytes (issue 13)");
 
 class ConversationTable {
 public:

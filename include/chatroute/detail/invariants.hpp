@@ -55,6 +55,8 @@ std::optional<std::string> Engine<C, S, P>::check_invariants() const {
         if (waits && !timers_.scheduled(c, TimerSlot::window)) return broken("waiting without its accept window");
         if (conv.status == Status::active && !timers_.scheduled(c, TimerSlot::window))
             return broken("active without its inactivity timer");
+        if (conv.status != Status::active && conv.awaiting_reply) return broken("awaiting a reply while not active");
+        if (waits && conv.warned) return broken("warned of inactivity while waiting");
         if (conv.status == Status::active && timers_.scheduled(c, TimerSlot::answer) != conv.awaiting_reply)
             return broken("response timer does not match awaiting_reply");
         if (!waits && timers_.scheduled(c, TimerSlot::relax)) return broken("relax timer after acceptance");

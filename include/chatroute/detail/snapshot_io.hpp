@@ -238,6 +238,7 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     }
 
     // Agents
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> ring_positions;  // (space, ring order) of each role
     const std::uint32_t agent_count = in.get_count(20);
     for (std::uint32_t a = 0; a < agent_count && in.ok(); ++a) {
         const auto limit = in.get<std::uint32_t>();
@@ -261,11 +262,16 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
             previous = space;
             const MemberIx m = ensure_member(agent, SpaceIx{space});
             if (role) roster_.restore_role(m, ring_order);
+            if (role) ring_positions.emplace_back(space, ring_order);
             if (available) roster_.set_available(m, true);
             ledger_.slots(m).limit = space_limit;
         }
     }
     if (!in.ok()) return bad();
+    // Each grant has its own place in its space's ring (R9): two roles at one place are no
+    // state the engine can reach.
+    std::sort(ring_positions.begin(), ring_positions.end());
+    if (std::adjacent_find(ring_positions.begin(), ring_positions.end()) != ring_positions.end()) return bad();
 
     // Conversations: the table's section, then each live record with its timers
     struct Timer {
