@@ -289,12 +289,14 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     std::vector<bool> free(conversations_.slots(), false);
     for (std::uint32_t slot : conversations_.free_slots()) free[slot] = true;
     std::vector<ConvIx> offered;
+    std::vector<std::uint64_t> serials;  // each conversation's start number is its own (R10's age order)
     for (std::uint32_t i = 0; i < conversations_.slots() && in.ok(); ++i) {
         if (free[i]) continue;
         if (in.get<std::uint32_t>() != i) return bad();
         detail::ConversationRecord& conv = conversations_[ConvIx{i}];
         conv.live = true;
         conv.serial = in.get<std::uint64_t>();
+        serials.push_back(conv.serial);
         conv.start_us = in.get<std::int64_t>();
         conv.space = SpaceIx{in.get<std::uint32_t>()};
         conv.assignee = AgentIx{in.get<std::uint32_t>()};
@@ -326,6 +328,8 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         if (conv.assignee.some()) ledger_.restore_assigned(conv.assignee, m.some() ? m : ensure_member(conv.assignee, conv.space));
     }
     if (!in.ok()) return bad();
+    std::sort(serials.begin(), serials.end());
+    if (std::adjacent_find(serials.begin(), serials.end()) != serials.end()) return bad();  // two with one start
 
     // R34's pending returns
     const std::uint32_t record_count = in.get_count(32);
