@@ -85,20 +85,16 @@ public:
     [[nodiscard]] duration return_length(TimerQueue::ListId list) const { return returns_.list_length(list); }
     [[nodiscard]] const TimerQueue::Node& return_at(std::uint32_t record) const { return returns_.node(record); }
 
-    /// Restoring a snapshot: whether a timer may be restored onto the list (keys increase
-    /// within a list: a later timer of one duration never fires first).
-    [[nodiscard]] bool restorable(TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) const {
-        return conversation_.appendable(list, deadline, sequence);
-    }
-    [[nodiscard]] bool return_restorable(TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) const {
-        return returns_.appendable(list, deadline, sequence);
-    }
     /// Restoring a snapshot: timers exactly as they were (in sequence order per queue).
-    void restore(ConvIx c, TimerSlot slot, TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) {
-        conversation_.schedule_exact(node(c, slot), list, deadline, sequence);
+    /// False, and nothing scheduled, when the timer would fire before one of its list set
+    /// earlier: a later timer of one duration never fires first, so no state has that.
+    [[nodiscard]] bool restore(ConvIx c, TimerSlot slot, TimerQueue::ListId list, std::int64_t deadline,
+                               std::uint64_t sequence) {
+        return restore_in(conversation_, node(c, slot), list, deadline, sequence);
     }
-    void restore_return(std::uint32_t record, TimerQueue::ListId list, std::int64_t deadline, std::uint64_t sequence) {
-        returns_.schedule_exact(record, list, deadline, sequence);
+    [[nodiscard]] bool restore_return(std::uint32_t record, TimerQueue::ListId list, std::int64_t deadline,
+                                      std::uint64_t sequence) {
+        return restore_in(returns_, record, list, deadline, sequence);
     }
 
     [[nodiscard]] std::optional<Due> next() const {
@@ -119,6 +115,13 @@ public:
     [[nodiscard]] std::size_t memory_bytes() const { return conversation_.memory_bytes() + returns_.memory_bytes(); }
 
 private:
+    static bool restore_in(TimerQueue& queue, TimerQueue::NodeId id, TimerQueue::ListId list, std::int64_t deadline,
+                           std::uint64_t sequence) {
+        if (!queue.appendable(list, deadline, sequence)) return false;
+        queue.schedule_exact(id, list, deadline, sequence);
+        return true;
+    }
+
     static TimerQueue::NodeId node(ConvIx c, TimerSlot slot) {
         return c.value * timer_slots + static_cast<std::uint32_t>(slot);
     }

@@ -151,57 +151,28 @@ public:
         CHATROUTE_ASSERT(x.role && x.available != available, "availability change without a change");
         x.available = available;
         Ring& ring = rings_[x.space.value];
-        AgentRecord& a = agents_[x.agent.value];
-        if (available) {
-            ++ring.available;
-            x.active_prev = MemberIx{};
-            x.active_next = a.active_head;
-            if (a.active_head.some()) members_[a.active_head.value].active_prev = m;
-            a.active_head = m;
-        } else {
-            --ring.available;
-            (x.active_prev.some() ? members_[x.active_prev.value].active_next : a.active_head) = x.active_next;
-            if (x.active_next.some()) members_[x.active_next.value].active_prev = x.active_prev;
-            x.active_prev = x.active_next = MemberIx{};
-        }
+        available ? ++ring.available : --ring.available;
+        relink(active_list, m, available);
     }
 
     /// Calls f(MemberIx) for each membership where the agent has the role and is available.
     template <class F>
     void for_each_active(AgentIx a, F&& f) {
-        for (MemberIx m = agents_[a.value].active_head; m.some();) {
-            const MemberIx next = members_[m.value].active_next;
-            f(m);
-            m = next;
-        }
+        for_each_in(active_list, a, f);
     }
 
     /// Calls f(MemberIx) for each in-ring membership whose space keys agents by load or
     /// offers: a load change re-keys only these, so it costs the keys it changes (R38).
     template <class F>
     void for_each_keyed(AgentIx a, F&& f) {
-        for (MemberIx m = agents_[a.value].keyed_head; m.some();) {
-            const MemberIx next = members_[m.value].keyed_next;
-            f(m);
-            m = next;
-        }
+        for_each_in(keyed_list, a, f);
     }
 
     void set_keyed(MemberIx m, bool keyed) {
         Membership& x = members_[m.value];
         if (x.keyed == keyed) return;
-        AgentRecord& a = agents_[x.agent.value];
         x.keyed = keyed;
-        if (keyed) {
-            x.keyed_prev = MemberIx{};
-            x.keyed_next = a.keyed_head;
-            if (a.keyed_head.some()) members_[a.keyed_head.value].keyed_prev = m;
-            a.keyed_head = m;
-        } else {
-            (x.keyed_prev.some() ? members_[x.keyed_prev.value].keyed_next : a.keyed_head) = x.keyed_next;
-            if (x.keyed_next.some()) members_[x.keyed_next.value].keyed_prev = x.keyed_prev;
-            x.keyed_prev = x.keyed_next = MemberIx{};
-        }
+        relink(keyed_list, m, keyed);
     }
 
     // ---- Rings (R9, R28) ----
@@ -317,6 +288,42 @@ private:
         std::vector<AgentClass> classes;
     };
 
+
+    // An agent's intrusive list of memberships: its head in the agent, links in each membership.
+    struct MemberList {
+        MemberIx AgentRecord::*head;
+        MemberIx Membership::*prev;
+        MemberIx Membership::*next;
+    };
+    static constexpr MemberList active_list{&AgentRecord::active_head, &Membership::active_prev,
+                                            &Membership::active_next};
+    static constexpr MemberList keyed_list{&AgentRecord::keyed_head, &Membership::keyed_prev, &Membership::keyed_next};
+
+    /// Puts the membership at the front of its agent's list, or takes it out. O(1).
+    void relink(const MemberList& list, MemberIx m, bool in) {
+        Membership& x = members_[m.value];
+        MemberIx& head = agents_[x.agent.value].*list.head;
+        if (in) {
+            x.*list.prev = MemberIx{};
+            x.*list.next = head;
+            if (head.some()) members_[head.value].*list.prev = m;
+            head = m;
+        } else {
+            ((x.*list.prev).some() ? members_[(x.*list.prev).value].*list.next : head) = x.*list.next;
+            if ((x.*list.next).some()) members_[(x.*list.next).value].*list.prev = x.*list.prev;
+            x.*list.prev = x.*list.next = MemberIx{};
+        }
+    }
+
+    /// Calls f(MemberIx) for each membership in the agent's list; f may unlink the one it gets.
+    template <class F>
+    void for_each_in(const MemberList& list, AgentIx a, F& f) {
+        for (MemberIx m = agents_[a.value].*list.head; m.some();) {
+            const MemberIx next = members_[m.value].*list.next;
+            f(m);
+            m = next;
+        }
+    }
 
     static std::vector<AgentClass>::iterator find_class(Ring& ring, SkillSetIx skills) {
         auto it = std::find_if(ring.classes.begin(), ring.classes.end(),

@@ -369,19 +369,17 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         if (t.deadline <= now || t.deadline - t.length.count() > now) return SnapshotError::unreachable_deadline;
         // One duration's timers fire in the order they were set: bytes where a later one is
         // due first describe no reachable state.
+        bool fits;
         if (t.record == nil) {
             const ListId list = timers_.acquire(t.length);
-            const bool fits = timers_.restorable(list, t.deadline, t.sequence);
-            if (fits) timers_.restore(t.c, t.slot, list, t.deadline, t.sequence);
+            fits = timers_.restore(t.c, t.slot, list, t.deadline, t.sequence);
             timers_.release(list);
-            if (!fits) return bad();
         } else {
             const ListId list = timers_.acquire_return(t.length);
-            const bool fits = timers_.return_restorable(list, t.deadline, t.sequence);
-            if (fits) timers_.restore_return(t.record, list, t.deadline, t.sequence);
+            fits = timers_.restore_return(t.record, list, t.deadline, t.sequence);
             timers_.release_return(list);
-            if (!fits) return bad();
         }
+        if (!fits) return bad();
     }
     timers_.set_sequence(sequence);
 

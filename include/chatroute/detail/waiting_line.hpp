@@ -60,9 +60,6 @@ public:
             if (skills.covers(held, g.skills)) mark(s, g);
     }
 
-    /// The most routing candidates take_dirty() can give at once: one head per group.
-    [[nodiscard]] std::size_t mark_capacity() const { return dirty_.capacity(); }
-
     /// The heads of the groups marked since the last call; clears the marks.
     /// `out` is sized for every group at once (a no-op after the high-water mark), so the
     /// caller may push one head per group back into it without allocating.
