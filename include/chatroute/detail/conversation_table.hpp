@@ -7,6 +7,7 @@
 #include <chatroute/detail/assert.hpp>
 #include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/index.hpp>
+#include <chatroute/detail/prefetch.hpp>
 #include <chatroute/ids.hpp>
 #include <chatroute/lifecycle.hpp>
 
@@ -61,6 +62,11 @@ public:
         if (id.index >= records_.size()) return Lookup::unknown;
         const ConversationRecord& r = records_[id.index];
         return r.live && r.serial == id.serial ? Lookup::live : Lookup::closed;
+    }
+
+    /// Asks for the record a handle names before find() reads it (a hint; any handle).
+    void prefetch(ConversationId id) const {
+        if (id.index < records_.size()) detail::prefetch(&records_[id.index]);
     }
 
     [[nodiscard]] ConversationId handle(ConvIx c, std::uint32_t site) const {

@@ -8,6 +8,7 @@
 #include <chatroute/clock.hpp>
 #include <chatroute/detail/assert.hpp>
 #include <chatroute/detail/index.hpp>
+#include <chatroute/detail/prefetch.hpp>
 #include <chatroute/detail/timer_queue.hpp>
 #include <chatroute/lifecycle.hpp>
 
@@ -69,6 +70,12 @@ public:
     void cancel(ConvIx c, TimerSlot slot) { conversation_.cancel(node(c, slot)); }
     void cancel_all(ConvIx c) {
         for (std::uint32_t s = 0; s < timer_slots; ++s) conversation_.cancel(node(c, static_cast<TimerSlot>(s)));
+    }
+    /// Asks for a conversation slot's timer node of this kind: the one a message re-sets,
+    /// beside the offer's (a hint; any index).
+    void prefetch(std::uint32_t conversation, TimerSlot slot) const {
+        const std::size_t id = std::size_t{conversation} * timer_slots + static_cast<std::uint32_t>(slot);
+        if (id < conversation_.node_count()) detail::prefetch(&conversation_.node(static_cast<TimerQueue::NodeId>(id)));
     }
     [[nodiscard]] bool scheduled(ConvIx c, TimerSlot slot) const { return conversation_.scheduled(node(c, slot)); }
     [[nodiscard]] const TimerQueue::Node& at(ConvIx c, TimerSlot slot) const {

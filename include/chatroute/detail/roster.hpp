@@ -14,7 +14,9 @@
 #include <chatroute/detail/assert.hpp>
 #include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/index.hpp>
+#include <chatroute/detail/inline_vector.hpp>
 #include <chatroute/detail/ordered_forest.hpp>
+#include <chatroute/detail/prefetch.hpp>
 #include <chatroute/detail/skill_sets.hpp>
 
 #include <algorithm>
@@ -48,13 +50,16 @@ struct MemberRef {
     MemberIx member;
 };
 
-struct AgentRecord {
+/// One cache line: finding an agent's membership in a space reads only this (issue 13),
+/// unless the agent holds roles in more than three spaces.
+struct alignas(64) AgentRecord {
     SkillSetIx skills = no_skills;
     std::int64_t last_offer_us = never_offered;  ///< R28 least_recent
     MemberIx active_head;
     MemberIx keyed_head;
-    std::vector<MemberRef> members;  ///< every membership, by space index (the order spaces were added)
+    InlineVector<MemberRef, 3> members;  ///< every membership, by space index (the order spaces were added)
 };
+static_assert(sizeof(AgentRecord) == 64, "an agent record is one cache line (issue 13)");
 
 /// The first of an agent's memberships (sorted by space) whose space is not before `s`.
 template <class List>
@@ -82,6 +87,10 @@ public:
         return SpaceIx{static_cast<std::uint32_t>(rings_.size() - 1)};
     }
     [[nodiscard]] std::size_t agent_count() const { return agents_.size(); }
+    /// Asks for an agent's record (a hint; any index).
+    void prefetch(std::uint32_t a) const {
+        if (a < agents_.size()) detail::prefetch(&agents_[a]);
+    }
     [[nodiscard]] std::size_t space_count() const { return rings_.size(); }
     [[nodiscard]] AgentRecord& agent(AgentIx a) { return agents_[a.value]; }
     [[nodiscard]] const AgentRecord& agent(AgentIx a) const { return agents_[a.value]; }
@@ -270,7 +279,7 @@ public:
         std::size_t bytes = agents_.capacity() * sizeof(AgentRecord) + members_.memory_bytes() +
                             free_members_.capacity() * sizeof(MemberIx) +
                             rings_.capacity() * sizeof(Ring) + forest_.memory_bytes();
-        for (const AgentRecord& a : agents_) bytes += a.members.capacity() * sizeof(MemberRef);
+        for (const AgentRecord& a : agents_) bytes += a.members.heap_bytes();
         for (const Ring& r : rings_) bytes += r.classes.capacity() * sizeof(AgentClass);
         return bytes;
     }
