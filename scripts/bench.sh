@@ -6,8 +6,11 @@
 # arguments are given). Extra arguments go to the benchmark binary, e.g.
 # --benchmark_filter=^agents/ or --tiny. With BENCH_CACHESIM=1, also prints instructions and
 # simulated cache misses per command of the live series (valgrind; perf is not available in
-# every VM), 10^3 to 10^5 agents, with a 4 MiB last-level cache.
+# every VM), 10^3 to 10^5 agents, with a 4 MiB last-level cache. With BENCH_HUGEPAGES=1, glibc
+# backs the heap with transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), as a
+# large deployment would (docs/performance.md, decisions.md 58).
 set -euo pipefail
+[ "${BENCH_HUGEPAGES:-0}" = 1 ] && export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
