@@ -666,14 +666,16 @@ private:
     /// 16,384 conversation slots (under 1 MiB of records) the tables sit in the caches
     /// and the hint would only cost instructions, so it is skipped.
     void prefetch(ConversationId id) const {
-        if (conversations_.slots() < prefetch_from_slots) return;
-        conversations_.prefetch(id);
-        timers_.prefetch(id.index, detail::TimerSlot::window);
+        if (conversations_.slots() >= prefetch_from_slots) prefetch_records(id);
     }
     void prefetch(ConversationId id, AgentId agent) const {
         if (conversations_.slots() < prefetch_from_slots) return;
-        prefetch(id);
+        prefetch_records(id);
         roster_.prefetch(agent.index);
+    }
+    void prefetch_records(ConversationId id) const {
+        conversations_.prefetch(id);
+        timers_.prefetch(id.index, detail::TimerSlot::window);
     }
 
     /// A known conversation's index, or none where it is closed.
