@@ -104,10 +104,7 @@ public:
     }
 
     /// When the host should call advance() next; empty when nothing is scheduled.
-    [[nodiscard]] std::optional<time_point> next_deadline() const {
-        if (auto due = timers_.next()) return due->deadline;
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<time_point> next_deadline() const { return timers_.next_deadline(); }
 
     // ---- Site (R1, R13, R24, R34, R36) ----
 
@@ -1233,8 +1230,8 @@ private:
         if (now < last_now_) now = last_now_;  // R26: a clock that goes back is clamped
         last_now_ = now;
         std::size_t fired = 0;
-        while (auto due = timers_.next()) {
-            if (due->deadline > now) break;
+        for (auto when = timers_.next_deadline(); when && *when <= now; when = timers_.next_deadline()) {
+            const auto due = timers_.next();
             instant_ = due->deadline;  // R25: effects happen at the deadline's own instant
             fire(*due);
             route();

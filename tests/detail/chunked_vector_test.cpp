@@ -73,3 +73,25 @@ TEST_CASE("ChunkedVector: a reserve past the first chunk from empty gives a full
     for (int i = 0; i < 40; ++i) v.emplace_back().b = static_cast<std::uint32_t>(i);
     for (int i = 0; i < 40; ++i) CHECK(v[static_cast<std::size_t>(i)].b == static_cast<std::uint32_t>(i));
 }
+
+TEST_CASE("ChunkedVector: every chunk starts on a cache line, so records fall the same way across lines",
+          "[detail]") {
+    struct Node24 {
+        std::uint64_t a = 0, b = 0, c = 0;
+    };
+    ChunkedVector<Node24, 4> nodes;  // chunks of 16: the first doubles 8 -> 16, then new chunks
+    for (int i = 0; i < 100; ++i) nodes.emplace_back().a = static_cast<std::uint64_t>(i);
+    for (std::size_t i = 0; i < nodes.size(); i += 16) {
+        REQUIRE(reinterpret_cast<std::uintptr_t>(&nodes[i]) % 64 == 0);
+        REQUIRE(nodes[i].a == i);  // and growing the first chunk kept its contents
+    }
+}
+
+TEST_CASE("ChunkedVector: elements that own memory move when the first chunk grows", "[detail]") {
+    ChunkedVector<std::vector<int>, 4> lists;
+    for (int i = 0; i < 40; ++i) lists.push_back(std::vector<int>(static_cast<std::size_t>(i), i));
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+        REQUIRE(lists[i].size() == i);
+        if (i > 0) REQUIRE(lists[i].back() == static_cast<int>(i));
+    }
+}

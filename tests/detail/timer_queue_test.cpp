@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <set>
 #include <vector>
@@ -116,6 +117,36 @@ TEST_CASE("TimerQueue: cancel at the head, middle and tail of a list", "[R25][ti
     REQUIRE(order == std::vector<TimerQueue::NodeId>{1, 3, 6});
     REQUIRE(queue.list_timers(list) == 0);
     REQUIRE(queue.list_live(list));  // still referenced
+}
+
+TEST_CASE("TimerQueue: a node does not name its list, yet every timer's list is found", "[R25][R38][timer_queue]") {
+    static_assert(sizeof(TimerQueue::Node) == 24, "24 B timer nodes (issue 13)");
+    TimerQueue queue;
+    queue.resize(12);
+    const TimerQueue::ListId lists[3] = {queue.acquire(duration{10}), queue.acquire(duration{20}),
+                                         queue.acquire(duration{30})};
+    std::mt19937 rng{7};
+    std::vector<TimerQueue::ListId> expected(12, TimerQueue::no_list);
+    for (int round = 0; round < 200; ++round) {
+        const auto id = static_cast<TimerQueue::NodeId>(rng() % 12);
+        if (queue.scheduled(id)) {  // head, middle or tail: whichever this node is
+            queue.cancel(id);
+            expected[id] = TimerQueue::no_list;
+        } else {
+            const auto list = lists[rng() % 3];
+            queue.schedule(id, list, at(round));
+            expected[id] = list;
+        }
+        REQUIRE(queue.lists_of() == expected);
+        std::map<TimerQueue::ListId, std::size_t> on;
+        for (TimerQueue::NodeId n = 0; n < 12; ++n) {
+            REQUIRE(queue.scheduled(n) == (expected[n] != TimerQueue::no_list));
+            if (!queue.scheduled(n)) continue;
+            REQUIRE(queue.list_of(n) == expected[n]);
+            ++on[expected[n]];
+        }
+        for (const auto list : lists) REQUIRE(queue.list_timers(list) == on[list]);
+    }
 }
 
 TEST_CASE("TimerQueue: acquire/release churn of 100,000 distinct durations keeps list memory bounded",

@@ -74,7 +74,7 @@ public:
     /// Asks for a conversation slot's timer node of this kind: the one a message re-sets,
     /// beside the offer's (a hint; any index).
     void prefetch(std::uint32_t conversation, TimerSlot slot) const {
-        const std::size_t id = std::size_t{conversation} * timer_slots + static_cast<std::uint32_t>(slot);
+        const std::size_t id = std::size_t{conversation} * timer_slots + position(conversation, slot);
         if (id < conversation_.node_count()) detail::prefetch(&conversation_.node(static_cast<TimerQueue::NodeId>(id)));
     }
     [[nodiscard]] bool scheduled(ConvIx c, TimerSlot slot) const { return conversation_.scheduled(node(c, slot)); }
@@ -90,6 +90,21 @@ public:
         return record < returns_.node_count() && returns_.scheduled(record);
     }
     [[nodiscard]] duration return_length(TimerQueue::ListId list) const { return returns_.list_length(list); }
+
+    /// Every scheduled timer's list, from one walk of each list (a node does not name its
+    /// list): for snapshots, with length_of(). O(lists + timers).
+    struct Lists {
+        std::vector<TimerQueue::ListId> conversation;
+        std::vector<TimerQueue::ListId> returns;
+    };
+    [[nodiscard]] Lists lists() const { return {conversation_.lists_of(), returns_.lists_of()}; }
+    /// The duration of a scheduled timer of a conversation slot, or of a return record.
+    [[nodiscard]] duration length_of(const Lists& lists, ConvIx c, TimerSlot slot) const {
+        return conversation_.list_length(lists.conversation[node(c, slot)]);
+    }
+    [[nodiscard]] duration return_length_of(const Lists& lists, std::uint32_t record) const {
+        return returns_.list_length(lists.returns[record]);
+    }
     [[nodiscard]] const TimerQueue::Node& return_at(std::uint32_t record) const { return returns_.node(record); }
 
     /// Restoring a snapshot: timers exactly as they were (in sequence order per queue).
@@ -104,14 +119,22 @@ public:
         return restore_in(returns_, record, list, deadline, sequence);
     }
 
+    /// When the next timer fires, from the two heaps' keys alone (no node is read). O(1).
+    [[nodiscard]] std::optional<time_point> next_deadline() const {
+        const auto a = conversation_.next_key();
+        const auto b = returns_.next_key();
+        if (!a && !b) return std::nullopt;
+        return time_point{duration{a && (!b || *a < *b) ? a->deadline : b->deadline}};
+    }
+
     [[nodiscard]] std::optional<Due> next() const {
         const auto a = conversation_.next_key();
         const auto b = returns_.next_key();
         if (!a && !b) return std::nullopt;
         if (a && (!b || *a < *b)) {
             const auto id = conversation_.next()->node;
-            return Due{time_point{duration{a->deadline}}, false, ConvIx{id / timer_slots},
-                       static_cast<TimerSlot>(id % timer_slots), nil};
+            const std::uint32_t c = id / timer_slots;
+            return Due{time_point{duration{a->deadline}}, false, ConvIx{c}, slot_at[c & 1][id % timer_slots], nil};
         }
         return Due{time_point{duration{b->deadline}}, true, ConvIx{}, TimerSlot::answer, returns_.next()->node};
     }
@@ -129,11 +152,21 @@ private:
         return true;
     }
 
-    static TimerQueue::NodeId node(ConvIx c, TimerSlot slot) {
-        return c.value * timer_slots + static_cast<std::uint32_t>(slot);
+    // A conversation's four 24 B nodes take 96 B, so conversations alternate between two
+    // layouts across 64 B lines, and in each one node straddles two lines. That one is the
+    // relax timer, the rarest: the window timer, which every message re-sets, never does.
+    static constexpr std::uint8_t positions[2][timer_slots] = {{0, 1, 3, 2}, {0, 2, 3, 1}};
+    static constexpr TimerSlot slot_at[2][timer_slots] = {
+        {TimerSlot::answer, TimerSlot::window, TimerSlot::relax, TimerSlot::limit},
+        {TimerSlot::answer, TimerSlot::relax, TimerSlot::window, TimerSlot::limit}};
+    static constexpr std::uint32_t position(std::uint32_t c, TimerSlot slot) {
+        return positions[c & 1][static_cast<std::uint32_t>(slot)];
     }
+    static_assert(sizeof(TimerQueue::Node) * timer_slots == 96, "the layouts above assume 24 B nodes");
 
-    TimerQueue conversation_;  ///< nodes: slot · 4 + TimerSlot
+    static TimerQueue::NodeId node(ConvIx c, TimerSlot slot) { return c.value * timer_slots + position(c.value, slot); }
+
+    TimerQueue conversation_;  ///< nodes: slot · 4 + position(slot, TimerSlot)
     TimerQueue returns_;       ///< nodes: return record ids
     std::uint64_t sequence_ = 0;
 };

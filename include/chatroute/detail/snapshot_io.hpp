@@ -137,6 +137,7 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
     }
 
     // Conversations and their timers
+    const auto lists = timers_.lists();
     conversations_.write(out);
     for (std::uint32_t i = 0; i < conversations_.slots(); ++i) {
         const ConvIx c{i};
@@ -162,7 +163,7 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
             const auto& node = timers_.at(c, at);
             out.put(node.deadline);
             out.put(node.sequence);
-            out.put(timers_.length(node.list).count());
+            out.put(timers_.length_of(lists, c, at).count());
         }
     }
 
@@ -178,7 +179,7 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
         out.put(returns_[r].agent.value);
         out.put(node.deadline);
         out.put(node.sequence);
-        out.put(timers_.return_length(node.list).count());
+        out.put(timers_.return_length_of(lists, r).count());
         std::vector<std::uint32_t> spaces;
         for (MemberIx m : returns_[r].members)
             if (roster_[m].return_record == r) spaces.push_back(roster_[m].space.value);

@@ -10,6 +10,11 @@
 //
 // Lists (R38): a list is found by its duration in O(1) through a HashIndex keyed by the
 // duration's count, and list ids are 32 bits, so any number of distinct durations works.
+// Nodes are 24 bytes (issue 13: a quarter of the engine's bytes were timer nodes): a node
+// does not name its list. The head's `prev` and the tail's `next` carry the list id with
+// the top bit set, so unlinking a node from the middle needs no list at all and one at an
+// end finds its list in the link it already reads.
+//
 // Lists are reference-counted: acquire() takes a reference, release() gives it back. A
 // list with no references and no scheduled timers is freed at once and its id reused
 // (most recently freed first, so reuse is deterministic); a list released while timers
@@ -48,21 +53,22 @@ public:
     static constexpr std::uint32_t nil = 0xFFFF'FFFF;
     static constexpr ListId no_list = 0xFFFF'FFFF;
 
+    /// Both links nil: not scheduled. A link with `end_tag` set is an end of the list it
+    /// names (the head's prev, the tail's next); node and list ids stay below end_tag.
     struct Node {
         std::int64_t deadline = 0;
         std::uint64_t sequence = 0;
         std::uint32_t prev = nil;
         std::uint32_t next = nil;
-        ListId list = no_list;
     };
+    static constexpr std::uint32_t end_tag = 0x8000'0000;
 
     struct List {
         std::int64_t length = 0;
         NodeId head = nil;
         NodeId tail = nil;
         std::uint32_t heap_position = nil;
-        std::uint32_t refs = 0;    // acquire() minus release()
-        std::uint32_t timers = 0;  // timers scheduled on this list
+        std::uint32_t refs = 0;  // acquire() minus release()
         ListId next_free = no_list;
         bool live = false;
     };
@@ -85,7 +91,7 @@ public:
             id = free_list_;
             free_list_ = lists_[id].next_free;
         } else {
-            CHATROUTE_ASSERT(lists_.size() < no_list);
+            CHATROUTE_ASSERT(lists_.size() < end_tag - 1);  // its tag must not read as nil
             id = static_cast<ListId>(lists_.size());
             lists_.emplace_back();
         }
@@ -104,7 +110,7 @@ public:
     // when the last of them leaves. O(1) expected.
     void release(ListId list) {
         CHATROUTE_ASSERT(list < lists_.size() && lists_[list].live && lists_[list].refs > 0);
-        if (--lists_[list].refs == 0 && lists_[list].timers == 0) free_list(list);
+        if (--lists_[list].refs == 0 && lists_[list].head == nil) free_list(list);
     }
 
     // The same as acquire(): finds or makes the list and takes a reference. Kept for the
@@ -117,12 +123,15 @@ public:
         return std::nullopt;
     }
 
-    void resize(std::size_t node_count) { nodes_.resize(node_count); }
+    void resize(std::size_t node_count) {
+        CHATROUTE_ASSERT(node_count <= end_tag);
+        nodes_.resize(node_count);
+    }
     void reserve(std::size_t node_count) { nodes_.reserve(node_count); }
     [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
     [[nodiscard]] std::size_t size() const { return scheduled_; }
 
-    [[nodiscard]] bool scheduled(NodeId id) const { return nodes_[id].list != no_list; }
+    [[nodiscard]] bool scheduled(NodeId id) const { return nodes_[id].prev != nil || nodes_[id].next != nil; }
     [[nodiscard]] time_point deadline(NodeId id) const {
         return time_point{duration{nodes_[id].deadline}};
     }
@@ -155,10 +164,9 @@ public:
         Node& node = nodes_[id];
         List& owner = lists_[list];
         CHATROUTE_ASSERT((owner.tail == nil || key_of(owner.tail) < DeadlineKey{deadline, sequence}));
-        node = Node{deadline, sequence, owner.tail, nil, list};
+        node = Node{deadline, sequence, owner.tail == nil ? end_tag | list : owner.tail, end_tag | list};
         if (owner.tail != nil) nodes_[owner.tail].next = id;
         owner.tail = id;
-        ++owner.timers;
         if (owner.head == nil) {
             owner.head = id;
             heap_.push(key_of(id), list, moved());
@@ -171,23 +179,52 @@ public:
     // if it was its list's head. Frees its list if it was the last timer of a list with no
     // references left.
     void cancel(NodeId id) {
-        Node& node = nodes_[id];
-        if (node.list == no_list) return;
-        const ListId list = node.list;
-        List& owner = lists_[list];
-        const bool was_head = owner.head == id;
-        (node.prev != nil ? nodes_[node.prev].next : owner.head) = node.next;
-        (node.next != nil ? nodes_[node.next].prev : owner.tail) = node.prev;
-        node = Node{};
+        const Node node = nodes_[id];
+        if (node.prev == nil && node.next == nil) return;
+        nodes_[id] = Node{};
         --scheduled_;
-        --owner.timers;
-        if (was_head) {
-            if (owner.head == nil)
-                heap_.erase(owner.heap_position, moved());
-            else
-                heap_.rekey(owner.heap_position, key_of(owner.head), moved());
+        const bool head = (node.prev & end_tag) != 0;
+        const bool tail = (node.next & end_tag) != 0;
+        if (!head && !tail) {  // the middle: the neighbours only, no list
+            nodes_[node.prev].next = node.next;
+            nodes_[node.next].prev = node.prev;
+            return;
         }
-        if (owner.timers == 0 && owner.refs == 0) free_list(list);
+        const ListId list = (head ? node.prev : node.next) & ~end_tag;
+        List& owner = lists_[list];
+        if (head && tail) {
+            owner.head = owner.tail = nil;
+            heap_.erase(owner.heap_position, moved());
+            if (owner.refs == 0) free_list(list);
+        } else if (head) {
+            owner.head = node.next;
+            nodes_[node.next].prev = node.prev;
+            heap_.rekey(owner.heap_position, key_of(node.next), moved());
+        } else {
+            owner.tail = node.prev;
+            nodes_[node.prev].next = node.next;
+        }
+    }
+
+    // The list a scheduled timer is on: walks to its list's tail, O(timers after it). For
+    // snapshots and checks, which visit every list once through lists_of().
+    [[nodiscard]] ListId list_of(NodeId id) const {
+        CHATROUTE_ASSERT(scheduled(id));
+        NodeId at = id;
+        while ((nodes_[at].next & end_tag) == 0) at = nodes_[at].next;
+        return nodes_[at].next & ~end_tag;
+    }
+
+    // Every node's list (no_list where nothing is scheduled), indexed by node: one walk of
+    // each live list, O(lists + timers). For snapshots.
+    [[nodiscard]] std::vector<ListId> lists_of() const {
+        std::vector<ListId> of(nodes_.size(), no_list);
+        for (ListId list = 0; list < lists_.size(); ++list)
+            for (NodeId at = lists_[list].live ? lists_[list].head : nil; at != nil;) {
+                of[at] = list;
+                at = (nodes_[at].next & end_tag) ? nil : nodes_[at].next;
+            }
+        return of;
     }
 
     // The timer that fires first: least (deadline, sequence). O(1).
@@ -211,7 +248,13 @@ public:
     [[nodiscard]] std::size_t live_list_count() const { return live_lists_; }
     [[nodiscard]] bool list_live(ListId list) const { return list < lists_.size() && lists_[list].live; }
     [[nodiscard]] std::uint32_t list_refs(ListId list) const { return lists_[list].refs; }
-    [[nodiscard]] std::uint32_t list_timers(ListId list) const { return lists_[list].timers; }
+    // Timers on the list: walks it, O(its timers); for tests and checks.
+    [[nodiscard]] std::size_t list_timers(ListId list) const {
+        std::size_t count = 0;
+        for (NodeId at = lists_[list].head; at != nil; at = (nodes_[at].next & end_tag) ? nil : nodes_[at].next)
+            ++count;
+        return count;
+    }
     [[nodiscard]] duration list_length(ListId list) const { return duration{lists_[list].length}; }
 
     [[nodiscard]] std::size_t memory_bytes() const {
@@ -224,7 +267,7 @@ private:
 
     void free_list(ListId list) {
         List& owner = lists_[list];
-        CHATROUTE_ASSERT(owner.live && owner.refs == 0 && owner.timers == 0 && owner.head == nil);
+        CHATROUTE_ASSERT(owner.live && owner.refs == 0 && owner.head == nil);
         by_length_.erase(static_cast<std::uint64_t>(owner.length));
         owner = List{};
         owner.next_free = free_list_;
