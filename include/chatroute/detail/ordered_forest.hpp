@@ -3,7 +3,7 @@
 //
 // Each set is a treap keyed by `order` (unique within its tree). The caller owns a
 // `Tree` (just a root index), so a space, an agent or a queue can hold one without an
-// allocation of its own; every node lives in one ChunkedVector<Node> with a free list, so
+// allocation of its own; every node lives in one std::vector<Node> with a free list, so
 // after warm-up nothing allocates unless the live node count passes its high-water mark.
 //
 // Every node also keeps its subtree's size (for rank queries) and the minimum `value` in
@@ -20,7 +20,6 @@
 // only on its (key, priority) pairs). mix64 is a bijection, so priorities never tie
 // within a tree. Nothing depends on pointer values or randomness.
 
-#include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/hash_index.hpp>
 
 #include <cstddef>
@@ -182,7 +181,7 @@ public:
     [[nodiscard]] std::size_t height(const Tree& tree) const { return height_at(tree.root); }
 
     void reserve(std::size_t nodes) { nodes_.reserve(nodes); }
-    [[nodiscard]] std::size_t memory_bytes() const { return nodes_.memory_bytes(); }
+    [[nodiscard]] std::size_t memory_bytes() const { return nodes_.capacity() * sizeof(Node); }
     // Nodes in the pool, live or free: the high-water mark of live entries.
     [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
     // Entries in all trees together.
@@ -443,7 +442,7 @@ private:
         release(t);
     }
 
-    ChunkedVector<Node> nodes_;  ///< grows by chunks: slack ≤ one chunk (issue 13)
+    std::vector<Node> nodes_;
     std::uint32_t free_ = nil;
     std::size_t live_ = 0;
 };
