@@ -276,10 +276,10 @@ public:
 
     void reserve_agents(std::size_t n) { agents_.reserve(n); }
     [[nodiscard]] std::size_t memory_bytes() const {
-        std::size_t bytes = agents_.memory_bytes() + members_.memory_bytes() +
+        std::size_t bytes = agents_.capacity() * sizeof(AgentRecord) + members_.memory_bytes() +
                             free_members_.capacity() * sizeof(MemberIx) +
                             rings_.capacity() * sizeof(Ring) + forest_.memory_bytes();
-        for (std::size_t a = 0; a < agents_.size(); ++a) bytes += agents_[a].members.heap_bytes();
+        for (const AgentRecord& a : agents_) bytes += a.members.heap_bytes();
         for (const Ring& r : rings_) bytes += r.classes.capacity() * sizeof(AgentClass);
         return bytes;
     }
@@ -347,7 +347,7 @@ private:
         return ring.classes.back().tree;
     }
 
-    ChunkedVector<AgentRecord> agents_;  ///< grows by chunks: slack ≤ one chunk (issue 13)
+    std::vector<AgentRecord> agents_;
     ChunkedVector<Membership> members_;  ///< grows by chunks: slack ≤ one chunk
     std::vector<MemberIx> free_members_;
     std::vector<Ring> rings_;

@@ -93,11 +93,11 @@ public:
 
     void reserve_agents(std::size_t n) { loads_.reserve(n); }
     [[nodiscard]] std::size_t memory_bytes() const {
-        return loads_.memory_bytes() + slots_.memory_bytes();
+        return loads_.capacity() * sizeof(AgentLoad) + slots_.memory_bytes();
     }
 
 private:
-    ChunkedVector<AgentLoad> loads_;  ///< grows by chunks: slack ≤ one chunk (issue 13)
+    std::vector<AgentLoad> loads_;
     ChunkedVector<SpaceSlots> slots_;  ///< by membership index; grows by chunks
 };
 
