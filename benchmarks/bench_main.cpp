@@ -39,6 +39,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <numeric>
 #include <vector>
 
 namespace chatroute::bench {
@@ -408,6 +409,37 @@ void bm_live(benchmark::State& state, std::uint32_t agents, std::uint32_t warmup
     }
 }
 
+// ---- The memory floor (issue 13's `message` target) ----
+
+// The least any command on a random one of n conversations must do: read one 48 B record
+// (its handle is checked against the record's generation), here from a plain table of n.
+// `read`: each index is drawn independently, so misses may overlap, as those of
+// consecutive commands can; `chase`: each read gives the next index, one whole miss
+// latency per read. Compare `conversations/message/ours/N` with these at the same N.
+void bm_floor(benchmark::State& state, std::uint64_t n, bool chase) {
+    struct Record {
+        std::uint64_t words[6];
+    };
+    std::vector<Record> table(n);
+    Rng rng;
+    // One cycle through every record (Sattolo's shuffle), so a chase never settles in a
+    // short loop that fits in the cache.
+    std::vector<std::uint64_t> next(n);
+    std::iota(next.begin(), next.end(), std::uint64_t{0});
+    for (std::uint64_t i = n - 1; i > 0; --i) std::swap(next[i], next[rng.below(i)]);
+    for (std::uint64_t i = 0; i < n; ++i) table[i].words[0] = next[i];
+    std::uint64_t k = 0;
+    std::uint64_t sum = 0;
+    std::uint64_t ops = 0;
+    for (auto _ : state) {
+        k = chase ? table[k].words[0] : rng.below(n);
+        sum += table[k].words[0];
+        ++ops;
+    }
+    benchmark::DoNotOptimize(sum);
+    finish(state, ops, 0);
+}
+
 // ---- Memory: read from the phases of building a site ----
 
 template <class R>
@@ -636,6 +668,11 @@ void register_all(bool tiny) {
         add(Meta{"live", "mix", "ours", n}, [agents, warmup](auto& s) { bm_live<Ours>(s, agents, warmup); })
             ->Unit(benchmark::kNanosecond);
     }
+    // The memory floor: one random record read per operation, at each conversation count.
+    for (std::uint64_t n : plan.conversations)
+        for (const bool chase : {false, true})
+            add(Meta{"floor", chase ? "chase" : "read", "plain", n}, [n, chase](auto& s) { bm_floor(s, n, chase); })
+                ->Unit(benchmark::kNanosecond);
     // Memory per agent and per membership: four roles each in 100 spaces.
     for (std::uint64_t n : plan.memory_agents) {
         add_commands<Ours>("agents", "ours", n, memory_agents_shape(n), {"memory"}, tiny);
@@ -888,6 +925,12 @@ void live_table() {
     row("live series: ns/command at 1e6 agents / at 1e3", r6, "<= 6x", r6 <= 6);
     const double m = ratio("conversations", "message", 10'000'000, 1'000);
     row("message at 1e7 live conversations / at 1e3", m, "<= 3x", m <= 3);
+    // The floor under that target: one dependent read of a random record among 1e7,
+    // against the whole message command at 1e3 (no command can do less than one read).
+    const auto chase = find("floor", "chase", "plain", 10'000'000);
+    const auto small = find("conversations", "message", "ours", 1'000);
+    const double floor = chase && small ? chase->ns_per_op / small->ns_per_op : NAN;
+    row("  floor: one random read among 1e7 records / message at 1e3", floor, "(< 3x?)", floor < 3);
     const double st = ratio("agents", "storm", 1'000'000, 1'000);
     row("missed-offer storm (10% of agents) per deadline, 1e6 / 1e3 agents", st, "<= 3x", st <= 3);
     double worst = NAN;
