@@ -50,6 +50,10 @@ public:
     /// Where a handle leads: a live conversation, a closed one, or nowhere.
     enum class Lookup : std::uint8_t { live, closed, unknown };
 
+    /// At most 2^29 slots, that is 536,870,912 conversations live at once (about 170 GB
+    /// of engine): a slot's four timers take node ids below 2^31 (timer_queue.hpp).
+    static constexpr std::uint32_t max_slots = std::uint32_t{1} << 29;
+
     [[nodiscard]] ConversationRecord& operator[](ConvIx c) { return records_[c.value]; }
     [[nodiscard]] const ConversationRecord& operator[](ConvIx c) const { return records_[c.value]; }
     [[nodiscard]] std::size_t slots() const { return records_.size(); }
@@ -80,6 +84,7 @@ public:
             c = ConvIx{free_.back()};
             free_.pop_back();
         } else {
+            CHATROUTE_ASSERT(records_.size() < max_slots, "more live conversations than the engine holds");
             c = ConvIx{static_cast<std::uint32_t>(records_.size())};
             (void)records_.emplace_back();
         }
@@ -120,7 +125,7 @@ public:
         started_ = in.template get<std::uint64_t>();
         const auto slots = in.template get<std::uint32_t>();
         const auto frees = in.template get<std::uint32_t>();
-        if (!in.ok() || slots > in.remaining() || frees > slots) return false;
+        if (!in.ok() || slots > in.remaining() || slots > max_slots || frees > slots) return false;
         records_.assign(slots, ConversationRecord{});
         free_.clear();
         std::vector<bool> seen(slots, false);
