@@ -41,11 +41,11 @@ public:
 
     [[nodiscard]] CHATROUTE_DETAIL_ALWAYS_INLINE T& operator[](std::size_t i) {
         CHATROUTE_ASSERT(i < size_);
-        return chunks_[i >> ChunkBits].get()[i & mask];
+        return slot(i);
     }
     [[nodiscard]] CHATROUTE_DETAIL_ALWAYS_INLINE const T& operator[](std::size_t i) const {
         CHATROUTE_ASSERT(i < size_);
-        return chunks_[i >> ChunkBits].get()[i & mask];
+        return slot(i);
     }
     [[nodiscard]] std::size_t size() const { return size_; }
     [[nodiscard]] bool empty() const { return size_ == 0; }
@@ -56,10 +56,9 @@ public:
     /// Appends a value-initialized element and returns it. Allocates one chunk when full.
     T& emplace_back() {
         reserve(size_ + 1);
-        ++size_;
-        T& slot = (*this)[size_ - 1];
-        slot = T{};
-        return slot;
+        T& added = slot(size_++);
+        added = T{};
+        return added;
     }
     void push_back(const T& value) { emplace_back() = value; }
     void push_back(T&& value) { emplace_back() = std::move(value); }
@@ -75,14 +74,14 @@ public:
     /// Grows (value-initialized elements) or shrinks the size; capacity never shrinks.
     void resize(std::size_t count) {
         reserve(count);
-        for (std::size_t i = size_; i < count; ++i) chunks_[i >> ChunkBits].get()[i & mask] = T{};
+        for (std::size_t i = size_; i < count; ++i) slot(i) = T{};
         size_ = count;
     }
 
     /// `count` copies of `value`, as std::vector::assign.
     void assign(std::size_t count, const T& value) {
         reserve(count);
-        for (std::size_t i = 0; i < count; ++i) chunks_[i >> ChunkBits].get()[i & mask] = value;
+        for (std::size_t i = 0; i < count; ++i) slot(i) = value;
         size_ = count;
     }
 
@@ -94,6 +93,10 @@ public:
 
 private:
     static constexpr std::size_t mask = chunk_length - 1;
+
+    // Element i of the capacity, in or past the size.
+    CHATROUTE_DETAIL_ALWAYS_INLINE T& slot(std::size_t i) { return chunks_[i >> ChunkBits].get()[i & mask]; }
+    CHATROUTE_DETAIL_ALWAYS_INLINE const T& slot(std::size_t i) const { return chunks_[i >> ChunkBits].get()[i & mask]; }
     static constexpr std::align_val_t line{alignof(T) > 64 ? alignof(T) : 64};
 
     struct Release {
@@ -123,7 +126,7 @@ private:
         while (length < count) length *= 2;
         if (length > chunk_length) length = chunk_length;
         Chunk bigger = make_chunk(length);
-        for (std::size_t i = 0; i < size_; ++i) bigger.get()[i] = std::move(chunks_[0].get()[i]);
+        for (std::size_t i = 0; i < size_; ++i) bigger.get()[i] = std::move(slot(i));
         if (chunks_.empty())
             chunks_.push_back(std::move(bigger));
         else

@@ -12,6 +12,7 @@
 #include <chatroute/detail/timer_queue.hpp>
 #include <chatroute/lifecycle.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -74,8 +75,8 @@ public:
     /// Asks for a conversation slot's timer node of this kind: the one a message re-sets,
     /// beside the offer's (a hint; any index).
     void prefetch(std::uint32_t conversation, TimerSlot slot) const {
-        const std::size_t id = std::size_t{conversation} * timer_slots + position(conversation, slot);
-        if (id < conversation_.node_count()) detail::prefetch(&conversation_.node(static_cast<TimerQueue::NodeId>(id)));
+        if (std::size_t{conversation} * timer_slots < conversation_.node_count())
+            detail::prefetch(&conversation_.node(node(ConvIx{conversation}, slot)));
     }
     [[nodiscard]] bool scheduled(ConvIx c, TimerSlot slot) const { return conversation_.scheduled(node(c, slot)); }
     [[nodiscard]] const TimerQueue::Node& at(ConvIx c, TimerSlot slot) const {
@@ -121,22 +122,18 @@ public:
 
     /// When the next timer fires, from the two heaps' keys alone (no node is read). O(1).
     [[nodiscard]] std::optional<time_point> next_deadline() const {
-        const auto a = conversation_.next_key();
-        const auto b = returns_.next_key();
-        if (!a && !b) return std::nullopt;
-        return time_point{duration{a && (!b || *a < *b) ? a->deadline : b->deadline}};
+        if (const auto f = first()) return time_point{duration{f->key.deadline}};
+        return std::nullopt;
     }
 
     [[nodiscard]] std::optional<Due> next() const {
-        const auto a = conversation_.next_key();
-        const auto b = returns_.next_key();
-        if (!a && !b) return std::nullopt;
-        if (a && (!b || *a < *b)) {
-            const auto id = conversation_.next()->node;
-            const std::uint32_t c = id / timer_slots;
-            return Due{time_point{duration{a->deadline}}, false, ConvIx{c}, slot_at[c & 1][id % timer_slots], nil};
-        }
-        return Due{time_point{duration{b->deadline}}, true, ConvIx{}, TimerSlot::answer, returns_.next()->node};
+        const auto f = first();
+        if (!f) return std::nullopt;
+        const time_point deadline{duration{f->key.deadline}};
+        if (!f->conversation) return Due{deadline, true, ConvIx{}, TimerSlot::answer, returns_.next()->node};
+        const auto id = conversation_.next()->node;
+        const std::uint32_t c = id / timer_slots;
+        return Due{deadline, false, ConvIx{c}, slot_at[c & 1][id % timer_slots], nil};
     }
 
     [[nodiscard]] std::size_t size() const { return conversation_.size() + returns_.size(); }
@@ -145,6 +142,19 @@ public:
     [[nodiscard]] std::size_t memory_bytes() const { return conversation_.memory_bytes() + returns_.memory_bytes(); }
 
 private:
+    /// The key that fires first, and whether it is a conversation's (else a return's).
+    struct First {
+        DeadlineKey key;
+        bool conversation;
+    };
+    [[nodiscard]] std::optional<First> first() const {
+        const auto a = conversation_.next_key();
+        const auto b = returns_.next_key();
+        if (a && (!b || *a < *b)) return First{*a, true};
+        if (b) return First{*b, false};
+        return std::nullopt;
+    }
+
     static bool restore_in(TimerQueue& queue, TimerQueue::NodeId id, TimerQueue::ListId list, std::int64_t deadline,
                            std::uint64_t sequence) {
         if (!queue.appendable(list, deadline, sequence)) return false;
@@ -156,9 +166,13 @@ private:
     // layouts across 64 B lines, and in each one node straddles two lines. That one is the
     // relax timer, the rarest: the window timer, which every message re-sets, never does.
     static constexpr std::uint8_t positions[2][timer_slots] = {{0, 1, 3, 2}, {0, 2, 3, 1}};
-    static constexpr TimerSlot slot_at[2][timer_slots] = {
-        {TimerSlot::answer, TimerSlot::window, TimerSlot::relax, TimerSlot::limit},
-        {TimerSlot::answer, TimerSlot::relax, TimerSlot::window, TimerSlot::limit}};
+    /// The inverse of positions: the slot whose node sits at each position.
+    static constexpr auto slot_at = [] {
+        std::array<std::array<TimerSlot, timer_slots>, 2> at{};
+        for (std::uint32_t parity = 0; parity < 2; ++parity)
+            for (std::uint32_t s = 0; s < timer_slots; ++s) at[parity][positions[parity][s]] = static_cast<TimerSlot>(s);
+        return at;
+    }();
     static constexpr std::uint32_t position(std::uint32_t c, TimerSlot slot) {
         return positions[c & 1][static_cast<std::uint32_t>(slot)];
     }

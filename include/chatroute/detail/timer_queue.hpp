@@ -211,7 +211,7 @@ public:
     [[nodiscard]] ListId list_of(NodeId id) const {
         CHATROUTE_ASSERT(scheduled(id));
         NodeId at = id;
-        while ((nodes_[at].next & end_tag) == 0) at = nodes_[at].next;
+        while (after(at) != nil) at = after(at);
         return nodes_[at].next & ~end_tag;
     }
 
@@ -220,10 +220,7 @@ public:
     [[nodiscard]] std::vector<ListId> lists_of() const {
         std::vector<ListId> of(nodes_.size(), no_list);
         for (ListId list = 0; list < lists_.size(); ++list)
-            for (NodeId at = lists_[list].live ? lists_[list].head : nil; at != nil;) {
-                of[at] = list;
-                at = (nodes_[at].next & end_tag) ? nil : nodes_[at].next;
-            }
+            for (NodeId at = lists_[list].live ? lists_[list].head : nil; at != nil; at = after(at)) of[at] = list;
         return of;
     }
 
@@ -251,8 +248,7 @@ public:
     // Timers on the list: walks it, O(its timers); for tests and checks.
     [[nodiscard]] std::size_t list_timers(ListId list) const {
         std::size_t count = 0;
-        for (NodeId at = lists_[list].head; at != nil; at = (nodes_[at].next & end_tag) ? nil : nodes_[at].next)
-            ++count;
+        for (NodeId at = lists_[list].head; at != nil; at = after(at)) ++count;
         return count;
     }
     [[nodiscard]] duration list_length(ListId list) const { return duration{lists_[list].length}; }
@@ -263,6 +259,9 @@ public:
     }
 
 private:
+    // The timer after `at` on its list; nil at the tail.
+    [[nodiscard]] NodeId after(NodeId at) const { return (nodes_[at].next & end_tag) ? nil : nodes_[at].next; }
+
     [[nodiscard]] DeadlineKey key_of(NodeId id) const { return {nodes_[id].deadline, nodes_[id].sequence}; }
 
     void free_list(ListId list) {
