@@ -6,11 +6,16 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <type_traits>
 #include <vector>
 
+using chatroute::detail::ForestNodes;
 using chatroute::detail::OrderedForest;
-using Entry = OrderedForest::Entry;
-using Tree = OrderedForest::Tree;
+using Entry = OrderedForest<>::Entry;
+using Tree = OrderedForest<>::Tree;
+// The two kinds of node, as types for TEMPLATE_TEST_CASE.
+using Ranked = std::integral_constant<ForestNodes, ForestNodes::ranked>;
+using ById = std::integral_constant<ForestNodes, ForestNodes::by_id>;
 
 namespace {
 
@@ -55,24 +60,42 @@ struct Model {
     }
 };
 
-std::vector<Entry> contents(const OrderedForest& forest, const Tree& tree) {
+template <class Forest>
+std::vector<Entry> contents(const Forest& forest, const typename Forest::Tree& tree) {
     std::vector<Entry> out;
-    forest.for_each(tree, [&](const Entry& e) { out.push_back(e); });
+    forest.for_each(tree, [&](const auto& e) { out.push_back(Entry{e.order, e.value, e.id}); });
     return out;
+}
+
+template <class E>
+std::optional<Entry> plain(const std::optional<E>& e) {
+    if (!e) return std::nullopt;
+    return Entry{e->order, e->value, e->id};
 }
 
 }  // namespace
 
-TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-force model",
-          "[R9][R38][ordered_forest]") {
+TEMPLATE_TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-force model",
+                   "[R9][R38][ordered_forest]", Ranked, ById) {
+    constexpr bool ranked = TestType::value == ForestNodes::ranked;
+    using Forest = OrderedForest<TestType::value>;
     constexpr std::size_t tree_count = 50;
     constexpr std::uint64_t order_universe = 300;  // per tree: dense enough for hits
     std::mt19937_64 random{20261129};
-    OrderedForest forest;
-    std::vector<Tree> trees(tree_count);
+    Forest forest;
+    std::vector<typename Forest::Tree> trees(tree_count);
     std::vector<Model> models(tree_count);
     std::size_t high_water = 0;
+    // Ids: new ones in a ranked forest; in a forest by id, an id is in one tree at most, so
+    // an erased entry's id is given out again (most recently freed first).
     std::uint32_t next_id = 0;
+    std::vector<std::uint32_t> free_ids;
+    const auto take_id = [&] {
+        if (ranked || free_ids.empty()) return next_id++;
+        const std::uint32_t id = free_ids.back();
+        free_ids.pop_back();
+        return id;
+    };
 
     auto random_order = [&] { return random() % order_universe; };
     auto random_value = [&] { return static_cast<std::int64_t>(random() % 5) - 2; };  // many ties
@@ -80,7 +103,7 @@ TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-
 
     for (int op = 0; op < 300'000; ++op) {
         const std::size_t t = random() % tree_count;
-        Tree& tree = trees[t];
+        auto& tree = trees[t];
         Model& model = models[t];
         // Phases: grow, churn, shrink, churn, so trees get empty and full and the pool is reused.
         const int phase = (op / 25'000) % 4;
@@ -91,13 +114,14 @@ TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-
         if (pick < insert_weight) {
             const std::uint64_t order = random_order();
             if (model.find(order) == nullptr) {
-                const Entry e{order, random_value(), next_id++};
+                const Entry e{order, random_value(), take_id()};
                 forest.insert(tree, e.order, e.value, e.id);
                 model.entries.push_back(e);
             }
         } else if (pick < insert_weight + erase_weight) {
             if (!model.entries.empty()) {
                 const std::uint64_t order = existing(model);
+                free_ids.push_back(model.find(order)->id);
                 forest.erase(tree, order);
                 model.erase(order);
             }
@@ -116,37 +140,40 @@ TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-
             case 3: {
                 // from anywhere, including past the last order and at 0
                 const std::uint64_t from = random() % 8 == 0 ? order_universe + random() % 10 : random_order();
-                REQUIRE(forest.min_from(tree, from) == model.min_from(from));
+                REQUIRE(plain(forest.min_from(tree, from)) == model.min_from(from));
                 if (!model.entries.empty()) {
                     // R12: the same search with one entry skipped, as if it were not there
                     const std::uint64_t except = existing(model);
                     Model without = model;
                     without.erase(except);
-                    REQUIRE(forest.min_from_except(tree, from, except) == without.min_from(from));
+                    REQUIRE(plain(forest.min_from_except(tree, from, except)) == without.min_from(from));
                 }
                 break;
             }
             case 4: {
                 const std::uint64_t order = random() % (order_universe + 2);
-                REQUIRE(forest.count_less(tree, order) == model.count_less(order));
+                if constexpr (ranked) REQUIRE(forest.count_less(tree, order) == model.count_less(order));
                 REQUIRE(forest.contains(tree, order) == (model.find(order) != nullptr));
                 break;
             }
             case 5: {
                 const auto sorted = model.sorted();
-                REQUIRE(forest.first(tree) == (sorted.empty() ? std::nullopt : std::optional<Entry>{sorted.front()}));
-                if (!sorted.empty()) {
-                    const std::size_t rank = random() % sorted.size();
-                    REQUIRE(forest.select(tree, rank) == std::optional<Entry>{sorted[rank]});
+                REQUIRE(plain(forest.first(tree)) ==
+                        (sorted.empty() ? std::nullopt : std::optional<Entry>{sorted.front()}));
+                if constexpr (ranked) {
+                    if (!sorted.empty()) {
+                        const std::size_t rank = random() % sorted.size();
+                        REQUIRE(plain(forest.select(tree, rank)) == std::optional<Entry>{sorted[rank]});
+                    }
+                    REQUIRE_FALSE(forest.select(tree, sorted.size()).has_value());
                 }
-                REQUIRE_FALSE(forest.select(tree, sorted.size()).has_value());
                 break;
             }
             case 6:
                 REQUIRE(forest.min_value(tree) == model.min_value());
                 break;
             default:
-                REQUIRE(forest.size(tree) == model.entries.size());
+                if constexpr (ranked) REQUIRE(forest.size(tree) == model.entries.size());
                 REQUIRE(forest.empty(tree) == model.entries.empty());
             }
         }
@@ -160,21 +187,25 @@ TEST_CASE("OrderedForest: 300k random operations on 50 trees agree with a brute-
             REQUIRE(forest.live_count() == live);
         }
         high_water = std::max(high_water, forest.live_count());
-        // Pool reuse: the pool never holds more nodes than were ever live at once.
+        // Pool reuse: the pool never holds more nodes than were ever live at once (by id:
+        // since ids are reused, the largest id also stays below that).
         REQUIRE(forest.node_count() == high_water);
     }
     for (std::size_t i = 0; i < tree_count; ++i) REQUIRE(contents(forest, trees[i]) == models[i].sorted());
 }
 
-TEST_CASE("OrderedForest: min_from is a cyclic search among the entries of least value",
-          "[R9][ordered_forest]") {
-    OrderedForest forest;
-    Tree tree;
+TEMPLATE_TEST_CASE("OrderedForest: min_from is a cyclic search among the entries of least value",
+                   "[R9][ordered_forest]", Ranked, ById) {
+    constexpr bool ranked = TestType::value == ForestNodes::ranked;
+    OrderedForest<TestType::value> forest;
+    typename OrderedForest<TestType::value>::Tree tree;
     REQUIRE_FALSE(forest.min_from(tree, 0).has_value());
     REQUIRE_FALSE(forest.min_value(tree).has_value());
     REQUIRE_FALSE(forest.first(tree).has_value());
-    REQUIRE(forest.size(tree) == 0);
-    REQUIRE(forest.count_less(tree, 5) == 0);
+    if constexpr (ranked) {
+        REQUIRE(forest.size(tree) == 0);
+        REQUIRE(forest.count_less(tree, 5) == 0);
+    }
 
     // orders 10..90 by 10; the least value 1 at orders 20, 50 and 80
     for (std::uint32_t i = 1; i <= 9; ++i) {
@@ -204,14 +235,16 @@ TEST_CASE("OrderedForest: min_from is a cyclic search among the entries of least
     forest.erase(tree, 20);
     CHECK(order_at(81) == 50);
     CHECK(order_at(0) == 50);
-    CHECK(forest.count_less(tree, 50) == 3);  // 10, 30, 40
-    CHECK(forest.size(tree) == 8);
+    if constexpr (ranked) {
+        CHECK(forest.count_less(tree, 50) == 3);  // 10, 30, 40
+        CHECK(forest.size(tree) == 8);
+    }
 }
 
-TEST_CASE("OrderedForest: min_from_except skips one entry, ties going on in ring order from the cursor",
-          "[R9][R12][R28][ordered_forest]") {
-    OrderedForest forest;
-    Tree tree;
+TEMPLATE_TEST_CASE("OrderedForest: min_from_except skips one entry, ties going on in ring order from the cursor",
+                   "[R9][R12][R28][ordered_forest]", Ranked, ById) {
+    OrderedForest<TestType::value> forest;
+    typename OrderedForest<TestType::value>::Tree tree;
     // orders 10..90 by 10; the least value 1 at orders 20, 50 and 80
     for (std::uint32_t i = 1; i <= 9; ++i) forest.insert(tree, i * 10, (i == 2 || i == 5 || i == 8) ? 1 : 3, i);
     auto order_at = [&](std::uint64_t from, std::uint64_t except) {
@@ -225,15 +258,16 @@ TEST_CASE("OrderedForest: min_from_except skips one entry, ties going on in ring
     CHECK(order_at(21, 50) == 80);
     CHECK(order_at(81, 50) == 20);
     CHECK(forest.min_from_except(tree, 21, 50)->value == 1);
-    CHECK(forest.size(tree) == 9);  // nothing left the tree
+    CHECK(forest.min_value(tree) == std::optional<std::int64_t>{0});  // nothing left the tree
+    CHECK(forest.contains(tree, 50));
 
-    Tree single;
-    forest.insert(single, 7, 0, 1);
+    typename OrderedForest<TestType::value>::Tree single;
+    forest.insert(single, 7, 0, 10);
     CHECK_FALSE(forest.min_from_except(single, 0, 7).has_value());
 }
 
 TEST_CASE("OrderedForest: trees sharing the pool do not see each other", "[R9][ordered_forest]") {
-    OrderedForest forest;
+    OrderedForest<> forest;
     Tree a;
     Tree b;
     forest.insert(a, 5, 1, 1);
@@ -253,7 +287,7 @@ TEST_CASE("OrderedForest: trees sharing the pool do not see each other", "[R9][o
 
 TEST_CASE("OrderedForest: sorted insertion stays shallow and churn reuses the pool",
           "[R38][ordered_forest]") {
-    OrderedForest forest;
+    OrderedForest<> forest;
     forest.reserve(100'000);
     const std::size_t bytes = forest.memory_bytes();
     Tree tree;
@@ -277,10 +311,28 @@ TEST_CASE("OrderedForest: sorted insertion stays shallow and churn reuses the po
 
 TEST_CASE("OrderedForest: the same entries give the same shape whatever the insertion order",
           "[R38][ordered_forest]") {
-    OrderedForest forest;
+    OrderedForest<> forest;
     Tree ascending;
     Tree descending;
     for (std::uint64_t order = 0; order < 1'000; ++order) forest.insert(ascending, order, 0, 0);
     for (std::uint64_t order = 1'000; order-- > 0;) forest.insert(descending, order, 0, 0);
     CHECK(forest.height(ascending) == forest.height(descending));
+}
+
+TEST_CASE("OrderedForest by id: the id is the node, 32 bytes, two to a cache line", "[R9][R38][ordered_forest]") {
+    OrderedForest<ForestNodes::by_id> forest;
+    OrderedForest<ForestNodes::by_id>::Tree a;
+    OrderedForest<ForestNodes::by_id>::Tree b;
+    forest.insert(a, 5, 1, 7);
+    forest.insert(b, 5, 2, 3);  // the same order in another tree, another id
+    CHECK(forest.node_count() == 8);  // ids 0..7: the pool is indexed by id
+    CHECK(forest.find(a, 5)->id == 7);
+    CHECK(forest.find(b, 5)->id == 3);
+    CHECK(forest.min_from(b, 0)->value == 2);
+    forest.erase(a, 5);
+    CHECK(forest.empty(a));
+    CHECK(forest.live_count() == 1);
+    forest.insert(b, 6, 0, 7);  // id 7 left tree a: it may join tree b
+    CHECK(forest.min_from(b, 0)->id == 7);
+    CHECK(forest.node_count() == 8);
 }

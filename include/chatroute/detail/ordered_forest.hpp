@@ -6,10 +6,16 @@
 // allocation of its own; every node lives in one std::vector<Node> with a free list, so
 // after warm-up nothing allocates unless the live node count passes its high-water mark.
 //
-// Every node also keeps its subtree's size (for rank queries) and the minimum `value` in
-// its subtree (for "best entry" queries). The central query is min_from(): among the
+// Every node keeps the minimum `value` in its subtree (for "best entry" queries); a
+// ranked forest's nodes also keep their subtree's size (for rank queries). The central query is min_from(): among the
 // entries whose value is the tree's minimum, the first at or after a cursor in ring
 // order — "the best candidate, first in ring order from the cursor".
+//
+// Two kinds of node (ForestNodes): a ranked forest pools its nodes, each with the
+// caller's id and a subtree size (count_less, select and size answer from them; 40 B). A
+// forest by id makes the caller's id the node's index, since each id is in one tree at
+// most: it stores neither id nor size, so a node is 32 B and never straddles two cache
+// lines (issue 13: the roster's rings; a 40 B node straddles one line in two).
 //
 // Cost: insert, erase, set_value, contains, find, count_less, select, first, min_from are
 // O(log n) expected (treap depth); min_value and size are O(1). Recursion depth is the
@@ -22,6 +28,8 @@
 
 #include <chatroute/detail/hash_index.hpp>
 
+#include <type_traits>
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -30,9 +38,44 @@
 
 namespace chatroute::detail {
 
+/// What an OrderedForest's nodes carry besides the tree (see above).
+enum class ForestNodes : bool {
+    ranked,  ///< pooled; each node has the caller's id and its subtree's size: 40 B
+    by_id,   ///< node i is the caller's id i, in one tree at most; no sizes: 32 B
+};
+
+namespace forest {
+inline constexpr std::uint32_t nil = 0xFFFF'FFFF;
+
+template <ForestNodes>
+struct Node;
+template <>
+struct Node<ForestNodes::ranked> {
+    std::uint64_t order = 0;
+    std::int64_t value = 0;
+    std::int64_t min = 0;  // smallest value in this subtree
+    std::uint32_t id = 0;
+    std::uint32_t left = nil;  // also the free list's link
+    std::uint32_t right = nil;
+    std::uint32_t size = 0;  // 0 marks a free node
+};
+template <>
+struct alignas(32) Node<ForestNodes::by_id> {
+    std::uint64_t order = 0;
+    std::int64_t value = 0;
+    std::int64_t min = 0;
+    std::uint32_t left = nil;
+    std::uint32_t right = nil;
+};
+static_assert(sizeof(Node<ForestNodes::by_id>) == 32, "two nodes to a cache line, none across two");
+}  // namespace forest
+
+template <ForestNodes Kind = ForestNodes::ranked>
 class OrderedForest {
+    static constexpr bool ranked = Kind == ForestNodes::ranked;
+
 public:
-    static constexpr std::uint32_t nil = 0xFFFF'FFFF;
+    static constexpr std::uint32_t nil = forest::nil;
 
     struct Tree {
         std::uint32_t root = nil;
@@ -45,7 +88,8 @@ public:
         friend constexpr bool operator==(const Entry&, const Entry&) = default;
     };
 
-    // Adds an entry. Precondition: `order` is not in the tree. O(log n) expected.
+    // Adds an entry. Precondition: `order` is not in the tree; in a forest by id, `id` is
+    // in no tree. O(log n) expected.
     void insert(Tree& tree, std::uint64_t order, std::int64_t value, std::uint32_t id) {
         const std::uint32_t n = allocate(order, value, id);  // before any index is held
         tree.root = insert_at(tree.root, n);
@@ -67,11 +111,17 @@ public:
     // tree. O(log n) expected.
     void set_value(Tree& tree, std::uint64_t order, std::int64_t value) { set_value_at(tree.root, order, value); }
 
-    [[nodiscard]] std::size_t size(const Tree& tree) const { return size_of(tree.root); }
+    [[nodiscard]] std::size_t size(const Tree& tree) const
+        requires(ranked)
+    {
+        return size_of(tree.root);
+    }
     [[nodiscard]] bool empty(const Tree& tree) const { return tree.root == nil; }
 
     // How many entries have an order smaller than `order` (present or not). O(log n).
-    [[nodiscard]] std::size_t count_less(const Tree& tree, std::uint64_t order) const {
+    [[nodiscard]] std::size_t count_less(const Tree& tree, std::uint64_t order) const
+        requires(ranked)
+    {
         std::size_t count = 0;
         for (std::uint32_t t = tree.root; t != nil;) {
             const Node& node = nodes_[t];
@@ -86,7 +136,9 @@ public:
     }
 
     // The entry of rank `rank` (0 = smallest order), if rank < size. O(log n) expected.
-    [[nodiscard]] std::optional<Entry> select(const Tree& tree, std::size_t rank) const {
+    [[nodiscard]] std::optional<Entry> select(const Tree& tree, std::size_t rank) const
+        requires(ranked)
+    {
         for (std::uint32_t t = tree.root; t != nil;) {
             const Node& node = nodes_[t];
             const std::size_t left = size_of(node.left);
@@ -138,7 +190,7 @@ public:
     [[nodiscard]] std::optional<Entry> min_from_except(const Tree& tree, std::uint64_t from,
                                                        std::uint64_t except) const {
         CHATROUTE_ASSERT(tree.root != nil);
-        if (nodes_[tree.root].size == 1) return std::nullopt;
+        if (nodes_[tree.root].left == nil && nodes_[tree.root].right == nil) return std::nullopt;
         const std::int64_t best = nodes_[tree.root].min;
         std::uint32_t n = first_min_at_or_after(tree.root, from, best);
         if (n == nil) n = first_min(tree.root, best);
@@ -182,59 +234,73 @@ public:
 
     void reserve(std::size_t nodes) { nodes_.reserve(nodes); }
     [[nodiscard]] std::size_t memory_bytes() const { return nodes_.capacity() * sizeof(Node); }
-    // Nodes in the pool, live or free: the high-water mark of live entries.
+    // Nodes in the pool, live or free: the high-water mark of live entries (ranked), or
+    // the largest id ever inserted plus one (by id).
     [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
     // Entries in all trees together.
     [[nodiscard]] std::size_t live_count() const { return live_; }
 
 private:
-    struct Node {
-        std::uint64_t order = 0;
-        std::int64_t value = 0;
-        std::int64_t min = 0;  // smallest value in this subtree
-        std::uint32_t id = 0;
-        std::uint32_t left = nil;  // also the free list's link
-        std::uint32_t right = nil;
-        std::uint32_t size = 0;  // 0 marks a free node
-    };
+    using Node = forest::Node<Kind>;
 
     [[nodiscard]] static std::uint64_t priority(std::uint64_t order) { return mix64(order); }
-    [[nodiscard]] std::size_t size_of(std::uint32_t t) const { return t == nil ? 0 : nodes_[t].size; }
-    [[nodiscard]] Entry entry(std::uint32_t n) const { return {nodes_[n].order, nodes_[n].value, nodes_[n].id}; }
+    [[nodiscard]] std::size_t size_of(std::uint32_t t) const {
+        if constexpr (ranked) return t == nil ? 0 : nodes_[t].size;
+        return 0;
+    }
+    [[nodiscard]] Entry entry(std::uint32_t n) const {
+        if constexpr (ranked)
+            return {nodes_[n].order, nodes_[n].value, nodes_[n].id};
+        else
+            return {nodes_[n].order, nodes_[n].value, n};
+    }
+
+    // Subtree sizes, in a ranked forest only.
+    void add_size(Node& node, std::int64_t delta) {
+        if constexpr (ranked) node.size = static_cast<std::uint32_t>(node.size + delta);
+    }
 
     void update(std::uint32_t t) {
         Node& node = nodes_[t];
-        node.size = 1;
+        if constexpr (ranked) node.size = 1;
         node.min = node.value;
         if (node.left != nil) {
-            node.size += nodes_[node.left].size;
+            add_size(node, size_of(node.left));
             if (nodes_[node.left].min < node.min) node.min = nodes_[node.left].min;
         }
         if (node.right != nil) {
-            node.size += nodes_[node.right].size;
+            add_size(node, size_of(node.right));
             if (nodes_[node.right].min < node.min) node.min = nodes_[node.right].min;
         }
     }
 
     std::uint32_t allocate(std::uint64_t order, std::int64_t value, std::uint32_t id) {
-        std::uint32_t n;
-        if (free_ != nil) {
-            n = free_;
-            free_ = nodes_[n].left;
+        CHATROUTE_ASSERT(id < nil);
+        std::uint32_t n = id;
+        if constexpr (ranked) {
+            if (free_ != nil) {
+                n = free_;
+                free_ = nodes_[n].left;
+            } else {
+                CHATROUTE_ASSERT(nodes_.size() < nil);
+                n = static_cast<std::uint32_t>(nodes_.size());
+                nodes_.emplace_back();
+            }
+            nodes_[n] = Node{order, value, value, id, nil, nil, 1};
         } else {
-            CHATROUTE_ASSERT(nodes_.size() < nil);
-            n = static_cast<std::uint32_t>(nodes_.size());
-            nodes_.emplace_back();
+            if (id >= nodes_.size()) nodes_.resize(std::size_t{id} + 1);
+            nodes_[n] = Node{order, value, value, nil, nil};
         }
-        nodes_[n] = Node{order, value, value, id, nil, nil, 1};
         ++live_;
         return n;
     }
 
     void release(std::uint32_t n) {
         nodes_[n] = Node{};
-        nodes_[n].left = free_;
-        free_ = n;
+        if constexpr (ranked) {
+            nodes_[n].left = free_;
+            free_ = n;
+        }
         --live_;
     }
 
@@ -250,7 +316,7 @@ private:
     void shrink(std::uint32_t t, std::uint32_t gone) {
         Node& node = nodes_[t];
         if (node.value == node.min) {
-            node.size -= size_of(gone);
+            add_size(node, -static_cast<std::int64_t>(size_of(gone)));
         } else {
             update(t);
         }
@@ -282,12 +348,12 @@ private:
         Node& x = nodes_[a];
         Node& y = nodes_[b];
         if (priority(x.order) > priority(y.order)) {
-            x.size += y.size;
+            add_size(x, size_of(b));
             if (y.min < x.min) x.min = y.min;
             x.right = merge(x.right, b);
             return a;
         }
-        y.size += x.size;
+        add_size(y, size_of(a));
         if (x.min < y.min) y.min = x.min;
         y.left = merge(a, y.left);
         return b;
@@ -316,7 +382,7 @@ private:
             nodes_[t].right = child;
         }
         Node& node = nodes_[t];
-        ++node.size;
+        add_size(node, 1);
         if (nodes_[n].value < node.min) node.min = nodes_[n].value;
         return t;
     }
@@ -340,7 +406,7 @@ private:
         }
         Node& node = nodes_[t];
         if (value > node.min || node.value == node.min)
-            --node.size;
+            add_size(node, -1);  // its minimum stays
         else
             update(t);
         return t;

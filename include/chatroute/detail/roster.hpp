@@ -44,6 +44,9 @@ struct Membership {
     bool keyed = false;    ///< in the agent's keyed list
 };
 
+/// The rings' trees: a membership is in one ring tree at most, so its index is its node.
+using RingForest = OrderedForest<ForestNodes::by_id>;
+
 /// One of an agent's memberships, with its space beside it so a lookup reads no membership.
 struct MemberRef {
     SpaceIx space;
@@ -204,7 +207,7 @@ public:
         const SkillSetIx skills = agents_[x.agent.value].skills;
         auto it = find_class(ring, skills);
         forest_.erase(it->tree, x.ring_order);
-        if (forest_.size(it->tree) == 0) {
+        if (forest_.empty(it->tree)) {
             *it = ring.classes.back();
             ring.classes.pop_back();
         }
@@ -221,8 +224,8 @@ public:
     [[nodiscard]] std::optional<Choice> choose(SpaceIx s, SkillSetIx required, const SkillSets& skills,
                                                MemberIx except = {}) const {
         const Ring& ring = rings_[s.value];
-        std::optional<OrderedForest::Entry> best;
-        const auto before = [&](const OrderedForest::Entry& x, const OrderedForest::Entry& y) {
+        std::optional<RingForest::Entry> best;
+        const auto before = [&](const RingForest::Entry& x, const RingForest::Entry& y) {
             if (x.value != y.value) return x.value < y.value;
             const bool x_wraps = x.order < ring.cursor, y_wraps = y.order < ring.cursor;
             return x_wraps != y_wraps ? !x_wraps : x.order < y.order;
@@ -252,8 +255,8 @@ public:
     void rekey_space(SpaceIx s, Key&& key_of_agent, bool keyed) {
         for (AgentClass& c : rings_[s.value].classes) {
             scratch_.clear();
-            forest_.for_each(c.tree, [&](const OrderedForest::Entry& e) { scratch_.push_back(e); });
-            for (const OrderedForest::Entry& e : scratch_) {
+            forest_.for_each(c.tree, [&](const RingForest::Entry& e) { scratch_.push_back(e); });
+            for (const RingForest::Entry& e : scratch_) {
                 forest_.set_value(c.tree, e.order, key_of_agent(members_[e.id].agent));
                 set_keyed(MemberIx{e.id}, keyed);
             }
@@ -287,7 +290,7 @@ public:
 private:
     struct AgentClass {
         SkillSetIx skills;
-        OrderedForest::Tree tree;
+        RingForest::Tree tree;
     };
     struct Ring {
         std::uint64_t next_order = 0;  ///< the next grant's position
@@ -340,7 +343,7 @@ private:
         CHATROUTE_ASSERT(it != ring.classes.end(), "agent class missing from its ring");
         return it;
     }
-    OrderedForest::Tree& class_of(Ring& ring, SkillSetIx skills) {
+    RingForest::Tree& class_of(Ring& ring, SkillSetIx skills) {
         for (AgentClass& c : ring.classes)
             if (c.skills == skills) return c.tree;
         ring.classes.push_back(AgentClass{skills, {}});
@@ -351,8 +354,8 @@ private:
     ChunkedVector<Membership> members_;  ///< grows by chunks: slack ≤ one chunk
     std::vector<MemberIx> free_members_;
     std::vector<Ring> rings_;
-    OrderedForest forest_;
-    std::vector<OrderedForest::Entry> scratch_;
+    RingForest forest_;  ///< node i is membership i's ring entry
+    std::vector<RingForest::Entry> scratch_;
 };
 
 }  // namespace chatroute::detail

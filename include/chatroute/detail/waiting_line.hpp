@@ -112,7 +112,7 @@ public:
 private:
     struct Group {
         SkillSetIx skills;
-        OrderedForest::Tree tree;  ///< order: wait key; value: start instant; id: conversation
+        OrderedForest<>::Tree tree;  ///< order: wait key; value: start instant; id: conversation
         bool dirty = false;
     };
     struct Line {
@@ -151,7 +151,7 @@ private:
     }
 
     std::vector<Line> spaces_;
-    OrderedForest forest_;
+    OrderedForest<> forest_;
     std::vector<std::pair<SpaceIx, SkillSetIx>> dirty_;
     std::size_t groups_ = 0;  ///< groups live in every space
 };
