@@ -250,6 +250,51 @@ TEST_CASE("case many_timings: 70,000 distinct offer timeouts, and the offer expi
 }
 
 #if CHATROUTE_REPLAY_V2
+TEST_CASE("a replay snapshot naming a conversation its engine never started is refused [R38]",
+          "[replay][snapshot][R38]") {
+    // Review finding (2026-12-07): a name for a handle not yet given out was accepted, and
+    // the next conversation started got that handle, so it printed under the planted name.
+    fmt::memory_buffer first_out;
+    chatroute::replay::Replayer first(first_out);
+    for (const char* line : {R"({"at":0,"cmd":"add_space","space":"desk"})",
+                             R"({"at":1,"cmd":"start_conversation","conversation":"c1","space":"desk"})"})
+        first.apply(line);
+    const auto engine = first.engine().snapshot();
+    // c1 is the site's first conversation: slot 0, serial 1 (a serial is start number + 1).
+    const chatroute::ConversationId c1{0, first.engine().site(), 1};
+    REQUIRE(first.engine().status(c1) == chatroute::Result<chatroute::Status>{chatroute::Status::waiting_for_agent});
+    const auto with_names = [&](std::initializer_list<std::pair<const char*, chatroute::ConversationId>> conversations) {
+        chatroute::replay::detail::Writer file;
+        file.put(chatroute::replay::Replayer::replay_magic);
+        file.put(static_cast<std::uint32_t>(engine.size()));
+        file.put_raw(engine);
+        file.put(std::uint32_t{1});
+        file.put(std::string_view{"desk"});
+        file.put(std::uint32_t{0});  // no agents
+        file.put(static_cast<std::uint32_t>(conversations.size()));
+        for (const auto& [name, id] : conversations) {
+            file.put(std::string_view{name});
+            chatroute::replay::detail::put_handle(file, id);
+        }
+        file.put(chatroute::replay::detail::fnv1a(file.bytes()));
+        return std::move(file.bytes());
+    };
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    REQUIRE_FALSE(replayer.restore(with_names({{"c1", c1}})).has_value());  // as written: accepted
+
+    chatroute::ConversationId next = c1;  // the next start's serial, at the next slot
+    next.index = 1;
+    next.serial = 2;
+    const auto why = replayer.restore(with_names({{"c1", c1}, {"ghost", next}}));
+    REQUIRE(why.has_value());
+    CHECK(*why == "the replay snapshot names a conversation its engine never started: ghost");
+    chatroute::ConversationId foreign = c1;
+    foreign.site += 1;
+    CHECK(replayer.restore(with_names({{"c1", c1}, {"abroad", foreign}})).value() ==
+          "the replay snapshot names a conversation its engine never started: abroad");
+}
+
 TEST_CASE("case restore_future_timer: a snapshot with an unreachable deadline is refused, not replayed [R25][R38]",
           "[replay][case][snapshot][R25][R38]") {
     // The case file is in the 0.1 formats; this is the same state in this build's: bob's

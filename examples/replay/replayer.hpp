@@ -311,8 +311,9 @@ public:
     }
 
     // Replaces the engine and the names with a snapshot's; empty on success, else why not.
-    // A snapshot is refused unless every name is distinct and every conversation the
-    // engine still runs has a name (events about it could not be printed otherwise).
+    // A snapshot is refused unless every name is distinct, every conversation the engine
+    // still runs has a name (events about it could not be printed otherwise), and every
+    // named conversation is one the engine started.
     std::optional<std::string> restore(std::span<const std::byte> bytes) {
         if (bytes.size() < 16) return "the file is too short to be a replay snapshot";
         detail::Reader check(bytes.last(8));
@@ -347,8 +348,11 @@ public:
             return "the replay snapshot's names do not match its engine";
         std::size_t named_live = 0;
         for (const auto& [id, name] : conversation_names) {
+            // A handle the engine never gave out would name the conversation that later
+            // gets it (R38): refused, as is any handle of another site.
             const auto status = restored->status(id);
-            if (status && *status != Status::closed) ++named_live;
+            if (!status) return fmt::format("the replay snapshot names a conversation its engine never started: {}", name);
+            if (*status != Status::closed) ++named_live;
         }
         if (named_live != restored->live_conversations())
             return fmt::format("the engine runs {} conversation(s) that the replay snapshot does not name",
