@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -134,6 +135,72 @@ TEST_CASE("well-formed bytes of an impossible state are refused as inconsistent 
     REQUIRE_FALSE(restored.has_value());
     CHECK(restored.error() == SnapshotError::inconsistent);
     CHECK(message(SnapshotError::inconsistent) == "the snapshot describes a state the engine cannot be in");
+}
+
+namespace {
+// The snapshot with `value` (8 bytes, little-endian) written at `at` of its body, re-sealed.
+std::vector<std::byte> with_u64_at(std::vector<std::byte> bytes, std::size_t at, std::uint64_t value) {
+    for (std::size_t i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::byte>(value >> (8 * i));
+    const auto body = std::span(bytes).first(bytes.size() - 8);
+    const std::uint64_t sum = detail::fnv1a(body);
+    for (std::size_t i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<std::byte>(sum >> (8 * i));
+    return bytes;
+}
+// Where `pattern` first appears in the snapshot's body, past its 6-byte header.
+std::size_t find_bytes(const std::vector<std::byte>& bytes, const std::vector<std::uint8_t>& pattern) {
+    std::vector<std::byte> p;
+    for (auto b : pattern) p.push_back(static_cast<std::byte>(b));
+    const auto at = std::search(bytes.begin() + 6, bytes.end() - 8, p.begin(), p.end());
+    REQUIRE(at != bytes.end() - 8);
+    return static_cast<std::size_t>(at - bytes.begin());
+}
+std::vector<std::uint8_t> le64(std::uint64_t value) {
+    std::vector<std::uint8_t> out;
+    for (std::size_t i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+    return out;
+}
+}  // namespace
+
+TEST_CASE("a value out of its range is inconsistent, not truncated; counters left without room are refused [R27][R38]",
+          "[snapshot][R27][R38]") {
+    // Review findings (2026-12-07): an invalid duration in complete bytes read as "cut
+    // short", and counters at their limits were accepted, after which start order (R10)
+    // and same-instant order (R25) broke.
+    BusyDesk desk;
+    const std::vector<std::byte> bytes = desk.engine.snapshot();
+    ManualClock clock;
+    RecordingSink sink;
+    const auto refused_as = [&](const std::vector<std::byte>& edited) {
+        auto restored = Engine<ManualClock&, RecordingSink&>::restore(edited, clock, sink);
+        REQUIRE_FALSE(restored.has_value());
+        return restored.error();
+    };
+    SECTION("the site's return-after-a-missed-offer set to -5 us") {
+        // Header 6, site 4, plan 1, default limit 4, scope 1: then the duration's flag and count.
+        std::vector<std::byte> edited = bytes;
+        edited[16] = std::byte{1};
+        CHECK(refused_as(with_u64_at(edited, 17, static_cast<std::uint64_t>(std::int64_t{-5}))) ==
+              SnapshotError::inconsistent);
+    }
+    SECTION("the timers' next sequence past 2^63") {
+        // The site's instant (56 s) is followed by the next timer sequence.
+        const std::size_t at = find_bytes(bytes, le64(56'000'000)) + 8;
+        CHECK(refused_as(with_u64_at(bytes, at, (std::uint64_t{1} << 63) + 1)) == SnapshotError::inconsistent);
+        // Any value from the real one up to the bound is a state the engine can be in.
+        auto fine = Engine<ManualClock&, RecordingSink&>::restore(with_u64_at(bytes, at, std::uint64_t{1} << 63), clock, sink);
+        CHECK(fine.has_value());
+    }
+    SECTION("conversations started at 2^53, past the serials the waiting line orders") {
+        // 8 started, 8 slots, 1 free: the conversation table's section begins so.
+        std::vector<std::uint8_t> head = le64(8);
+        for (std::uint8_t b : {8, 0, 0, 0, 1, 0, 0, 0}) head.push_back(b);
+        const std::size_t at = find_bytes(bytes, head);
+        CHECK(refused_as(with_u64_at(bytes, at, std::uint64_t{1} << 53)) == SnapshotError::inconsistent);
+        CHECK(Engine<ManualClock&, RecordingSink&>::restore(with_u64_at(bytes, at, (std::uint64_t{1} << 53) - 1), clock,
+                                                           sink)
+                  .has_value());
+    }
+    CHECK(sink.events.empty());
 }
 
 TEST_CASE("every input that once crashed fuzz_restore gives an engine or an error [R27][R25]", "[snapshot][R27][R25]") {

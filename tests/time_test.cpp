@@ -252,6 +252,29 @@ TEST_CASE("advancing to next_deadline fires it, and a microsecond before fires n
     CHECK_FALSE(desk.engine.next_deadline().has_value());
 }
 
+TEST_CASE("a clock past the latest instant is taken as it: deadlines never wrap [R26][R25]", "[R26][R25]") {
+    // Review finding (2026-12-07): a clock 60 s before time_point::max() made every
+    // deadline overflow to the distant past, and a new conversation closed 1 us later.
+    Desk desk;
+    desk.clock.set(time_point::max() - 60s);
+    SpaceId s = desk.space();
+    AgentId a = desk.ready_agent(s);
+    ConversationId c = start(desk, s);
+    const auto events = desk.take();
+    REQUIRE_FALSE(events.empty());
+    // The latest instant is 9,220,218,436,854.775807 s: the offer expires 120 s after it.
+    CHECK(events.back() ==
+          "offered{at=9220218436854.775807, conversation=#0, agent=#0, space=#0, expires_at=9220218436974.775807}");
+    desk.wait(1us);
+    CHECK(desk.take().empty());  // nothing fired: no deadline is in the past
+    CHECK(desk.engine.status(c).value() == Status::waiting_for_agent);
+    REQUIRE(desk.engine.next_deadline().has_value());
+    CHECK(*desk.engine.next_deadline() == latest_instant + 120s);  // the offer's timeout, from the latest instant
+    CHECK(desk.engine.now() == latest_instant);
+    CHECK(desk.engine.accept(c, a));
+    CHECK(desk.engine.status(c).value() == Status::active);
+}
+
 TEST_CASE("a clock that goes backwards is clamped to the last instant seen [R26]", "[R26]") {
     Desk desk;
     SpaceId s = desk.space();

@@ -60,6 +60,10 @@ inline constexpr std::size_t max_skill_bytes = 64;                  ///< R30: by
 /// The longest timing accepted: 100 years. Longer ones are `invalid_argument`, so that an
 /// instant plus a timing can never overflow (a "never" is an unset optional timing).
 inline constexpr duration max_timing = std::chrono::hours{24 * 365 * 100};
+/// The latest instant the engine works at, 292,000 years after the clock's epoch less 100
+/// years: a later reading of the clock is taken as this one (as R26 clamps a clock that
+/// goes back), so an instant plus a timing never overflows. Snapshots past it are refused.
+inline constexpr time_point latest_instant = time_point::max() - max_timing;
 
 /// A space's timers (§1, §12). Every one must be > 0; the optional ones are off unless set.
 struct SpaceTimings {

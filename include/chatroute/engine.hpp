@@ -89,7 +89,7 @@ public:
     /// clock and sink, which must outlive it. Temporaries are moved in and owned.
     Engine(std::type_identity_t<C> clock, std::type_identity_t<S> sink, EngineOptions options = {})
         : clock_(std::forward<C>(clock)), sink_(std::forward<S>(sink)), site_(options.site) {
-        last_now_ = instant_ = clock_.now();
+        last_now_ = instant_ = std::min(clock_.now(), latest_instant);
     }
 
     [[nodiscard]] auto& clock() { return clock_; }
@@ -1228,6 +1228,7 @@ private:
     std::size_t catch_up() {
         time_point now = clock_.now();
         if (now < last_now_) now = last_now_;  // R26: a clock that goes back is clamped
+        if (now > latest_instant) now = latest_instant;  // and one past the end of time too
         last_now_ = now;
         std::size_t fired = 0;
         for (auto when = timers_.next_deadline(); when && *when <= now; when = timers_.next_deadline()) {

@@ -53,8 +53,11 @@ public:
     explicit ByteReader(std::span<const std::byte> bytes) : bytes_(bytes) {}
 
     [[nodiscard]] bool ok() const { return ok_; }
+    /// Whether reading failed because the bytes ended (else, if !ok(), a value was invalid).
+    [[nodiscard]] bool cut_short() const { return cut_short_; }
     [[nodiscard]] bool at_end() const { return position_ == bytes_.size(); }
     [[nodiscard]] std::size_t remaining() const { return bytes_.size() - position_; }
+    /// A value read was well-formed but invalid: reading stops, not cut short.
     void fail() { ok_ = false; }
 
     template <class T>
@@ -62,7 +65,7 @@ public:
     T get() {
         using U = typename unsigned_of<T>::type;
         if (!ok_ || remaining() < sizeof(T)) {
-            ok_ = false;
+            end_early();
             return T{};
         }
         std::uint64_t bits = 0;
@@ -81,7 +84,7 @@ public:
     std::string get_string() {
         const auto size = get<std::uint32_t>();
         if (!ok_ || remaining() < size) {
-            ok_ = false;
+            end_early();
             return {};
         }
         std::string text(size, '\0');
@@ -94,14 +97,21 @@ public:
     // corrupted count cannot make the reader allocate without limit.
     std::uint32_t get_count(std::size_t record_bytes) {
         const auto count = get<std::uint32_t>();
-        if (record_bytes > 0 && count > remaining() / record_bytes) ok_ = false;
+        if (record_bytes > 0 && count > remaining() / record_bytes) end_early();
         return ok_ ? count : 0;
     }
 
 private:
+    // Out of bytes, unless reading had already stopped for an invalid value.
+    void end_early() {
+        if (ok_) cut_short_ = true;
+        ok_ = false;
+    }
+
     std::span<const std::byte> bytes_;
     std::size_t position_ = 0;
     bool ok_ = true;
+    bool cut_short_ = false;
 };
 
 }  // namespace chatroute::detail

@@ -53,6 +53,9 @@ public:
     /// At most 2^29 slots, that is 536,870,912 conversations live at once (about 170 GB
     /// of engine): a slot's four timers take node ids below 2^31 (timer_queue.hpp).
     static constexpr std::uint32_t max_slots = std::uint32_t{1} << 29;
+    /// At most 2^53 - 1 conversations over the site's life (285 years at a million a
+    /// second): a serial must fit the 53 bits the waiting line's key leaves it (R10, R29).
+    static constexpr std::uint64_t max_started = (std::uint64_t{1} << 53) - 1;
 
     [[nodiscard]] ConversationRecord& operator[](ConvIx c) { return records_[c.value]; }
     [[nodiscard]] const ConversationRecord& operator[](ConvIx c) const { return records_[c.value]; }
@@ -88,6 +91,7 @@ public:
             c = ConvIx{static_cast<std::uint32_t>(records_.size())};
             (void)records_.emplace_back();
         }
+        CHATROUTE_ASSERT(started_ < max_started, "more conversations than serials");
         records_[c.value] = ConversationRecord{};
         records_[c.value].serial = ++started_;
         records_[c.value].live = true;
@@ -125,7 +129,8 @@ public:
         started_ = in.template get<std::uint64_t>();
         const auto slots = in.template get<std::uint32_t>();
         const auto frees = in.template get<std::uint32_t>();
-        if (!in.ok() || slots > in.remaining() || slots > max_slots || frees > slots) return false;
+        if (!in.ok() || started_ > max_started || slots > in.remaining() || slots > max_slots || frees > slots)
+            return false;
         records_.assign(slots, ConversationRecord{});
         free_.clear();
         std::vector<bool> seen(slots, false);

@@ -136,6 +136,10 @@ public:
         return Due{deadline, false, ConvIx{c}, slot_at[c & 1][id % timer_slots], nil};
     }
 
+    /// The sequence numbers a snapshot may hold: 2^63 timers over the site's life (292
+    /// years at a billion a second) leave the counter room, so it never wraps (R25's ties).
+    static constexpr std::uint64_t max_sequence = std::uint64_t{1} << 63;
+
     [[nodiscard]] std::size_t size() const { return conversation_.size() + returns_.size(); }
     [[nodiscard]] std::uint64_t sequence() const { return sequence_; }
     void set_sequence(std::uint64_t sequence) { sequence_ = sequence; }

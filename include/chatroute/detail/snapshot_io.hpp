@@ -192,7 +192,8 @@ CHATROUTE_ENGINE_TEMPLATE
 SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     using detail::nil;
     const SnapshotError fine = SnapshotError::inconsistent;  // see restore(): "read without fault"
-    const auto bad = [&] { return in.ok() ? SnapshotError::inconsistent : SnapshotError::truncated; };
+    // Bytes that end early are truncated; a value out of its range is inconsistent.
+    const auto bad = [&] { return in.cut_short() ? SnapshotError::truncated : SnapshotError::inconsistent; };
 
     // Site
     site_ = in.get<std::uint32_t>();
@@ -210,7 +211,8 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     last_now_ = instant_ = time_point{duration{in.get<std::int64_t>()}};
     const auto sequence = in.get<std::uint64_t>();
     if (!in.ok() || plan_ > Plan::enterprise || missed_offer_scope_ > MissedOfferScope::offer_space ||
-        default_limit_ > max_conversation_limit || !validate(workflow_))
+        default_limit_ > max_conversation_limit || !validate(workflow_) ||
+        sequence > detail::ConversationTimers::max_sequence || last_now_ > latest_instant)
         return bad();
     if (return_after) set_return_after(*return_after);
 
@@ -367,7 +369,7 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         const Timer& t = timers[i];
         if ((i > 0 && timers[i - 1].sequence == t.sequence) || t.sequence >= sequence) return bad();
         const std::int64_t now = last_now_.time_since_epoch().count();
-        if (t.deadline <= now || t.deadline - t.length.count() > now) return SnapshotError::unreachable_deadline;
+        if (t.deadline <= now || t.deadline > now + t.length.count()) return SnapshotError::unreachable_deadline;
         // One duration's timers fire in the order they were set: bytes where a later one is
         // due first describe no reachable state.
         bool fits;
