@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,26 +56,9 @@ bool write_file(const std::string& path, const std::string& text) {
     return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// Runs what the options ask for; returns the exit status.
+int run_day(const chatroute::sim::Options& options) {
     using namespace chatroute::sim;
-    Options options;
-    try {
-        options = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "chatroute-sim: %s\n", e.what());
-        return 2;
-    }
-    if (options.help) {
-        std::fputs(usage_text.data(), stdout);
-        return 0;
-    }
-    if (options.print_config) {
-        std::puts(to_json(options.scenario).dump(2).c_str());
-        return 0;
-    }
-
     if (options.compare_strategies) {
         std::vector<StrategyRun> runs;
         {
@@ -117,4 +101,37 @@ int main(int argc, char** argv) {
         return 3;
     }
     return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace chatroute::sim;
+    Options options;
+    try {
+        options = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "chatroute-sim: %s\n", e.what());
+        return 2;
+    }
+    if (options.help) {
+        std::fputs(usage_text.data(), stdout);
+        return 0;
+    }
+    if (options.print_config) {
+        std::puts(to_json(options.scenario).dump(2).c_str());
+        return 0;
+    }
+    // parse_command_line() validated the scenario, so building the simulation should not
+    // throw; if it does (an engine refusal validate() missed, no memory), say so and fail
+    // rather than abort: a refused scenario is bad input (2), anything else exits 1.
+    try {
+        return run_day(options);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "chatroute-sim: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "chatroute-sim: %s\n", e.what());
+        return 1;
+    }
 }

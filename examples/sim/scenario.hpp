@@ -3,10 +3,13 @@
 // plain struct with a realistic default (a mid-size help desk's weekday), a validator that
 // names the parameter at fault, and JSON in and out (the `--config` file format).
 
+#include <chatroute/config.hpp>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -156,6 +159,18 @@ inline Scenario default_scenario() {
     return br.start_hour < g.shift_start ? br.start_hour + 24 : br.start_hour;
 }
 
+// A timer in seconds as the engine gets it: rounded to the nearest microsecond. Empty
+// unless the engine accepts it (valid_timing: at least 1 µs, at most max_timing; decision
+// 46), so that a scenario validate() passes never has a space the engine refuses.
+[[nodiscard]] inline std::optional<duration> engine_timing(double seconds) {
+    if (!std::isfinite(seconds)) return std::nullopt;
+    // Clamped just past the bounds first: a huge count of seconds must not overflow the cast.
+    const double micros = std::clamp(std::round(seconds * 1e6), 0.0, static_cast<double>(max_timing.count()) + 1);
+    const duration span{static_cast<duration::rep>(micros)};
+    if (!valid_timing(span)) return std::nullopt;
+    return span;
+}
+
 // ---- Validation: the first impossible parameter, named as in the config file ----
 
 namespace detail {
@@ -188,6 +203,15 @@ inline std::optional<std::string> validate(const Scenario& s) {
         if (!finite(v) || v <= 0) return name + " must be greater than 0 (got " + number(v) + ")";
         return std::nullopt;
     };
+    // A timer the engine takes, after the "> 0" (or "at least 0" for one that 0 turns off)
+    // check; the bounds in the message are the engine's own.
+    const auto timing = [&](const std::string& name, double v) -> std::optional<std::string> {
+        if (v == 0 || engine_timing(v)) return std::nullopt;
+        if (std::round(v * 1e6) < 1)
+            return name + " must round to at least 1 µs, the engine's shortest timer (got " + number(v) + ")";
+        return name + " must be at most " + number(std::chrono::duration<double>(max_timing).count()) +
+               " seconds, the engine's max_timing (got " + number(v) + ")";
+    };
     const auto probability = [&](const std::string& name, double v) -> std::optional<std::string> {
         if (!finite(v) || v < 0 || v > 1) return name + " must be a probability in [0, 1] (got " + number(v) + ")";
         return std::nullopt;
@@ -198,12 +222,17 @@ inline std::optional<std::string> validate(const Scenario& s) {
     CHATROUTE_SIM_CHECK(positive("hours", s.hours));
     if (s.hours > 24 * 366) return "hours must be at most 8784 (a year; got " + number(s.hours) + ")";
     CHATROUTE_SIM_CHECK(positive("interval_minutes", s.interval_minutes));
+    // Like hours: an interval of 1e300 minutes would overflow the run's clock (and its
+    // tables) rather than be refused.
+    if (s.interval_minutes > 60 * 24 * 366)
+        return "interval_minutes must be at most 527040 (a year; got " + number(s.interval_minutes) + ")";
     if (s.hours * 60 / s.interval_minutes > 1e6)
         return "interval_minutes is too small for the run: more than a million intervals";
     CHATROUTE_SIM_CHECK(at_least("traffic", s.traffic, 0));
     if (s.missed_offer_scope != "all_spaces" && s.missed_offer_scope != "offer_space")
         return "missed_offer_scope must be \"all_spaces\" or \"offer_space\" (got \"" + s.missed_offer_scope + "\")";
     CHATROUTE_SIM_CHECK(at_least("missed_offer_return_after", s.missed_offer_return_after, 0));
+    CHATROUTE_SIM_CHECK(timing("missed_offer_return_after", s.missed_offer_return_after));
     if (s.spaces.empty()) return "spaces must list at least one space";
     std::set<std::string> names;
     for (std::size_t i = 0; i < s.spaces.size(); ++i) {
@@ -212,10 +241,15 @@ inline std::optional<std::string> validate(const Scenario& s) {
         if (sp.name.empty()) return at + "name must not be empty";
         if (!names.insert(sp.name).second) return at + "name \"" + sp.name + "\" is used twice";
         CHATROUTE_SIM_CHECK(positive(at + "offer_timeout", sp.offer_timeout));
+        CHATROUTE_SIM_CHECK(timing(at + "offer_timeout", sp.offer_timeout));
         CHATROUTE_SIM_CHECK(positive(at + "accept_window", sp.accept_window));
+        CHATROUTE_SIM_CHECK(timing(at + "accept_window", sp.accept_window));
         CHATROUTE_SIM_CHECK(positive(at + "inactivity_warning", sp.inactivity_warning));
+        CHATROUTE_SIM_CHECK(timing(at + "inactivity_warning", sp.inactivity_warning));
         CHATROUTE_SIM_CHECK(positive(at + "inactivity_grace", sp.inactivity_grace));
+        CHATROUTE_SIM_CHECK(timing(at + "inactivity_grace", sp.inactivity_grace));
         CHATROUTE_SIM_CHECK(positive(at + "max_duration", sp.max_duration));
+        CHATROUTE_SIM_CHECK(timing(at + "max_duration", sp.max_duration));
         CHATROUTE_SIM_CHECK(at_least(at + "rate_per_hour", sp.rate_per_hour, 0));
         if (!sp.hourly.empty() && sp.hourly.size() != 24)
             return at + "hourly must have 24 values, one per hour of the day (got " +
@@ -238,7 +272,9 @@ inline std::optional<std::string> validate(const Scenario& s) {
         }
         if (shares > 1 + 1e-9) return at + "classes: the shares add up to more than 1 (got " + number(shares) + ")";
         CHATROUTE_SIM_CHECK(at_least(at + "skills_relax_after", sp.skills_relax_after, 0));
+        CHATROUTE_SIM_CHECK(timing(at + "skills_relax_after", sp.skills_relax_after));
         CHATROUTE_SIM_CHECK(at_least(at + "assignee_response_timeout", sp.assignee_response_timeout, 0));
+        CHATROUTE_SIM_CHECK(timing(at + "assignee_response_timeout", sp.assignee_response_timeout));
         CHATROUTE_SIM_CHECK(probability(at + "transfer_share", sp.transfer_share));
     }
     for (std::size_t i = 0; i < s.spaces.size(); ++i)

@@ -763,20 +763,21 @@ private:
         site.missed_offer_scope =
             scenario_.missed_offer_scope == "offer_space" ? MissedOfferScope::offer_space : MissedOfferScope::all_spaces;
         if (scenario_.missed_offer_return_after > 0)
-            site.missed_offer_return_after = duration{std::max<std::int64_t>(1, to_micros(scenario_.missed_offer_return_after))};
+            site.missed_offer_return_after = engine_timing(scenario_.missed_offer_return_after).value();
         if (!engine_.update_site(site)) throw std::invalid_argument("the engine refused the site settings");
 
         for (std::size_t s = 0; s < scenario_.spaces.size(); ++s) {
             const SpaceSpec& spec = scenario_.spaces[s];
             SpaceSettings settings;
             settings.fallback_message = spec.fallback;
-            settings.timings = SpaceTimings{duration{to_micros(spec.offer_timeout)}, duration{to_micros(spec.accept_window)},
-                                            duration{to_micros(spec.inactivity_warning)},
-                                            duration{to_micros(spec.inactivity_grace)},
-                                            duration{to_micros(spec.max_duration)}};
+            // validate() passed every timer through engine_timing(), so each has a value.
+            settings.timings = SpaceTimings{engine_timing(spec.offer_timeout).value(), engine_timing(spec.accept_window).value(),
+                                            engine_timing(spec.inactivity_warning).value(),
+                                            engine_timing(spec.inactivity_grace).value(),
+                                            engine_timing(spec.max_duration).value()};
             const auto optional_timer = [](double seconds) -> std::optional<duration> {
                 if (seconds <= 0) return std::nullopt;
-                return duration{std::max<std::int64_t>(1, to_micros(seconds))};
+                return engine_timing(seconds);
             };
             settings.timings.skills_relax_after = optional_timer(spec.skills_relax_after);
             settings.timings.assignee_response_timeout = optional_timer(spec.assignee_response_timeout);
@@ -784,7 +785,7 @@ private:
             auto id = engine_.add_space(settings);
             if (!id)
                 throw std::invalid_argument("spaces[" + std::to_string(s) + "]: the engine refused its settings (" +
-                                            std::string(to_string(id.error())) + "; timers must be at least 1 µs)");
+                                            std::string(to_string(id.error())) + ")");
             space_ids_.push_back(*id);
         }
 

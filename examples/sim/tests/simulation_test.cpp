@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -210,6 +211,32 @@ TEST_CASE("Bad input is refused before any work, naming the parameter") {
     CHECK_THAT(parse_error({"--json=yes"}), Catch::Contains("--json takes no value"));
     CHECK_THAT(parse_error({"stray"}), Catch::Contains("unexpected argument 'stray'"));
     CHECK_THAT(parse_error({"--config", "/nonexistent/x.json"}), Catch::Contains("--config: cannot open"));
+}
+
+TEST_CASE("Timers the engine would refuse are refused up front, with the engine's bounds (decision 46)") {
+    // Review finding 2: these passed the "> 0" check, then the engine refused the space and
+    // the throw reached std::terminate.
+    const std::string most = fmt::format("{}", std::chrono::duration<double>(chatroute::max_timing).count());
+    CHECK_THAT(parse_error({"--offer-timeout", "1e-9"}),
+               Catch::Contains("spaces[0].offer_timeout must round to at least 1 µs") &&
+                   Catch::Contains("[from --offer-timeout]"));
+    CHECK_THAT(parse_error({"--accept-window", "1e-7"}), Catch::Contains("spaces[0].accept_window must round to at least 1 µs"));
+    CHECK_THAT(parse_error({"--max-duration", "4e9"}),
+               Catch::Contains("spaces[0].max_duration must be at most " + most + " seconds, the engine's max_timing") &&
+                   Catch::Contains("[from --max-duration]"));
+    CHECK_THAT(parse_error({"--inactivity-grace", "1e19"}), Catch::Contains("spaces[0].inactivity_grace must be at most " + most));
+    CHECK_THAT(parse_error({"--inactivity-warning", "1e300"}), Catch::Contains("spaces[0].inactivity_warning must be at most"));
+    // The timers 0 turns off: 0 stays off, anything else is held to the same bounds.
+    CHECK_THAT(parse_error({"--response-timeout", "4e9"}),
+               Catch::Contains("spaces[0].assignee_response_timeout must be at most " + most));
+    CHECK_THAT(parse_error({"--skills-relax", "1e-9"}), Catch::Contains("spaces[0].skills_relax_after must round to at least 1 µs"));
+    CHECK_THAT(parse_error({"--auto-return", "1e300"}), Catch::Contains("missed_offer_return_after must be at most " + most));
+    CHECK_THAT(parse_error({"--interval", "1e300"}), Catch::Contains("interval_minutes must be at most 527040"));
+    // The bounds themselves are timers the engine takes: the simulation builds.
+    const Options edge = parse({"--offer-timeout", "0.0000005", "--max-duration", most, "--skills-relax", most,
+                                "--response-timeout", "0.000001", "--auto-return", most});
+    CHECK_NOTHROW(Simulation(edge.scenario));
+    CHECK_NOTHROW(Simulation(parse({"--skills-relax", "0", "--response-timeout", "0", "--auto-return", "0"}).scenario));
 }
 
 TEST_CASE("Config files are read strictly") {
