@@ -23,15 +23,19 @@ namespace detail {
 
 using json = nlohmann::json;
 
-// Seconds written in decimal (a JSON number's text) to whole microseconds, rounded to
-// the nearest, halves away from zero. Empty when the text is not a number or the value
-// is not within ±10^12 seconds.
-inline std::optional<std::int64_t> micros_of(std::string_view text) {
-    std::size_t i = 0;
-    const bool negative = i < text.size() && text[i] == '-';
-    if (negative || (i < text.size() && text[i] == '+')) ++i;
-    std::string digits;  // significant digits, no leading zeros
+// A number's decimal text read exactly: value = ±digits × 10^exponent.
+struct Decimal {
+    bool negative = false;
+    std::string digits;         // significant digits, no leading or trailing zeros; empty for zero
     std::int64_t exponent = 0;  // value = digits * 10^exponent
+};
+
+// Reads a number's decimal text (JSON's, or with a leading '+'); empty when it is not one.
+inline std::optional<Decimal> decimal_of(std::string_view text) {
+    Decimal number;
+    std::size_t i = 0;
+    number.negative = i < text.size() && text[i] == '-';
+    if (number.negative || (i < text.size() && text[i] == '+')) ++i;
     bool any = false, dot = false;
     for (; i < text.size(); ++i) {
         const char c = text[i];
@@ -39,8 +43,8 @@ inline std::optional<std::int64_t> micros_of(std::string_view text) {
             dot = true;
         } else if (c >= '0' && c <= '9') {
             any = true;
-            if (dot) --exponent;
-            if (!(digits.empty() && c == '0')) digits.push_back(c);
+            if (dot) --number.exponent;
+            if (!(number.digits.empty() && c == '0')) number.digits.push_back(c);
         } else {
             break;
         }
@@ -58,11 +62,27 @@ inline std::optional<std::int64_t> micros_of(std::string_view text) {
             if (e < 1'000'000) e = e * 10 + (text[i] - '0');
         }
         if (!e_digits || i != text.size()) return std::nullopt;
-        exponent += minus ? -e : e;
+        number.exponent += minus ? -e : e;
     }
+    // Trailing zeros moved into the exponent: "2.0" is 2 × 10^0, a whole number.
+    while (!number.digits.empty() && number.digits.back() == '0') {
+        number.digits.pop_back();
+        ++number.exponent;
+    }
+    if (number.digits.empty()) number.exponent = 0;
+    return number;
+}
+
+// Seconds written in decimal (a JSON number's text) to whole microseconds, rounded to
+// the nearest, halves away from zero. Empty when the text is not a number or the value
+// is not within ±10^12 seconds.
+inline std::optional<std::int64_t> micros_of(std::string_view text) {
+    const auto number = decimal_of(text);
+    if (!number) return std::nullopt;
+    const std::string& digits = number->digits;
     if (digits.empty()) return 0;
     // microseconds = digits * 10^(exponent + 6)
-    const std::int64_t shift = exponent + 6;
+    const std::int64_t shift = number->exponent + 6;
     constexpr std::uint64_t bound = 1'000'000'000'000'000'000;  // 10^12 s in µs
     std::uint64_t whole = 0;
     bool round_up = false;
@@ -76,7 +96,27 @@ inline std::optional<std::int64_t> micros_of(std::string_view text) {
     if (round_up) ++whole;
     if (whole > bound) return std::nullopt;
     const auto magnitude = static_cast<std::int64_t>(whole);
-    return negative ? -magnitude : magnitude;
+    return number->negative ? -magnitude : magnitude;
+}
+
+// Past every whole-number field's range (limits, priorities), and far from int64's end.
+inline constexpr std::int64_t max_whole = 1'000'000'000'000'000;  // 10^15
+
+// A whole number from 0 to max_whole from its decimal text (decision 25). Empty for a
+// fraction however small (2.0000000000000001 and 1e-400 are not 2 and 0, although a
+// double would round them there), a negative, a larger value, or text that is no number.
+// "2", "2.0" and "2e0" are all 2; "-0" is 0.
+inline std::optional<std::int64_t> whole_of(std::string_view text) {
+    const auto number = decimal_of(text);
+    if (!number) return std::nullopt;
+    if (number->digits.empty()) return 0;
+    if (number->negative || number->exponent < 0) return std::nullopt;
+    if (static_cast<std::int64_t>(number->digits.size()) + number->exponent > 16) return std::nullopt;
+    std::int64_t value = 0;
+    for (char c : number->digits) value = value * 10 + (c - '0');
+    for (std::int64_t k = 0; k < number->exponent; ++k) value *= 10;
+    if (value > max_whole) return std::nullopt;
+    return value;
 }
 
 // What one pass over a line found: whether it is one JSON object within the bounds, a

@@ -341,3 +341,86 @@ TEST_CASE("case restore_future_timer: a snapshot with an unreachable deadline is
     CHECK(*why == fmt::format("the engine refused its snapshot: {}", message(chatroute::SnapshotError::unreachable_deadline)));
 }
 #endif
+
+// ---- Numbers judged from their decimal text (review finding 5, 2026-12) ----
+
+namespace {
+
+std::string replay_lines(std::initializer_list<std::string_view> lines) {
+    fmt::memory_buffer out;
+    chatroute::replay::Replayer replayer(out);
+    for (std::string_view line : lines) replayer.apply(line);
+    return {out.data(), out.size()};
+}
+
+}  // namespace
+
+TEST_CASE("whole-number fields are judged from their decimal text: any fraction is invalid_argument [§10][R29]",
+          "[replay][R27][R29]") {
+    // Decision 25. A double rounds 2.0000000000000001 to 2 and 1e-400 to 0; the text does not.
+    const std::string space = R"({"at":0,"cmd":"add_space","space":"s"})";
+    SECTION("fractions, however small, in every whole-number field") {
+        CHECK(replay_lines({space, R"({"at":0,"cmd":"add_agent","agent":"a","limit":2.0000000000000001})",
+                            R"({"at":0,"cmd":"add_agent","agent":"b","limit":1e-400})",
+                            R"({"at":0,"cmd":"add_agent","agent":"c","limit":1000000.00000000001})",
+                            R"({"at":0,"cmd":"add_agent","agent":"d","limit":-1e-400})",
+                            R"({"at":0,"cmd":"start_conversation","conversation":"c1","space":"s","priority":999.99999999999999999})",
+                            R"({"at":0,"cmd":"site","default_limit":3.00000000000000001})",
+                            R"({"at":0,"cmd":"add_agent","agent":"e"})",
+                            R"({"at":0,"cmd":"set_limit","agent":"e","limit":2.0000000000000001})",
+                            R"({"at":0,"cmd":"set_limit","agent":"e","limit":2.0000000000000001,"space":"s"})",
+                            R"({"at":0,"cmd":"start_conversation","conversation":"c2","space":"s"})",
+                            R"({"at":0,"cmd":"set_priority","conversation":"c2","priority":5.00000000000000001})"}) ==
+              R"({"at":0,"error":"invalid_argument","line":2}
+{"at":0,"error":"invalid_argument","line":3}
+{"at":0,"error":"invalid_argument","line":4}
+{"at":0,"error":"invalid_argument","line":5}
+{"at":0,"error":"invalid_argument","line":6}
+{"at":0,"error":"invalid_argument","line":7}
+{"at":0,"error":"invalid_argument","line":9}
+{"at":0,"error":"invalid_argument","line":10}
+{"event":"conversation_started","at":0,"conversation":"c2","space":"s","handoff":false}
+{"at":0,"error":"invalid_argument","line":12}
+)");
+    }
+    SECTION("whole numbers however written are accepted") {
+        CHECK(replay_lines({space, R"({"at":0,"cmd":"add_agent","agent":"a","limit":2.0})",
+                            R"({"at":0,"cmd":"add_agent","agent":"b","limit":2e0})",
+                            R"({"at":0,"cmd":"add_agent","agent":"c","limit":0.25e1})",  // 2.5: refused
+                            R"({"at":0,"cmd":"add_agent","agent":"d","limit":25e-1})",   // 2.5: refused
+                            R"({"at":0,"cmd":"add_agent","agent":"e","limit":250e-2})",  // 2.5: refused
+                            R"({"at":0,"cmd":"add_agent","agent":"f","limit":300e-2})",
+                            R"({"at":0,"cmd":"add_agent","agent":"g","limit":-0})",
+                            R"({"at":0,"cmd":"add_agent","agent":"h","limit":-0.0e-400})",
+                            R"({"at":0,"cmd":"add_agent","agent":"i","limit":1e6})",
+                            R"({"at":0,"cmd":"add_agent","agent":"j","limit":1000001})",
+                            R"({"at":0,"cmd":"start_conversation","conversation":"c1","space":"s","priority":1.0e3})",
+                            R"({"at":0,"cmd":"set_priority","conversation":"c1","priority":0.0})",
+                            R"({"at":0,"cmd":"set_priority","conversation":"c1","priority":1001})",
+                            R"({"at":0,"cmd":"site","default_limit":4.000})"}) ==
+              R"({"at":0,"error":"invalid_argument","line":4}
+{"at":0,"error":"invalid_argument","line":5}
+{"at":0,"error":"invalid_argument","line":6}
+{"at":0,"error":"invalid_argument","line":11}
+{"event":"conversation_started","at":0,"conversation":"c1","space":"s","handoff":false}
+{"event":"priority_changed","at":0,"conversation":"c1","priority":0}
+{"at":0,"error":"invalid_argument","line":14}
+)");
+    }
+    SECTION("the reader itself") {
+        using chatroute::replay::detail::whole_of;
+        CHECK(whole_of("2") == 2);
+        CHECK(whole_of("2.0") == 2);
+        CHECK(whole_of("2e0") == 2);
+        CHECK(whole_of("0.02e2") == 2);
+        CHECK(whole_of("-0") == 0);
+        CHECK(whole_of("0e-400") == 0);
+        CHECK(whole_of("1e15") == 1'000'000'000'000'000);
+        CHECK_FALSE(whole_of("1000000000000001").has_value());
+        CHECK_FALSE(whole_of("1e400").has_value());
+        CHECK_FALSE(whole_of("2.0000000000000001").has_value());
+        CHECK_FALSE(whole_of("1e-400").has_value());
+        CHECK_FALSE(whole_of("-1").has_value());
+        CHECK_FALSE(whole_of("99999999999999999999999").has_value());
+    }
+}

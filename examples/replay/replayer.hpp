@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <functional>
 #include <iterator>
 #include <cstdint>
@@ -59,26 +58,36 @@ public:
     std::optional<std::string> optional_text(const char* key) { return optional<std::string>(key, &json::is_string); }
     std::optional<bool> optional_flag(const char* key) { return optional<bool>(key, &json::is_boolean); }
     bool flag(const char* key) { return take<bool>(key, &json::is_boolean).value_or(false); }
-    double number(const char* key) { return take<double>(key, &json::is_number).value_or(0); }
-    std::optional<double> optional_number(const char* key) { return optional<double>(key, &json::is_number); }
 
     // A span of time in seconds, rounded to the microsecond from its decimal text; the
     // inner value is empty when out of range (invalid_argument, not invalid_line).
     std::optional<std::optional<duration>> optional_seconds(const char* key) {
-        if (!optional_number(key)) return std::nullopt;
-        auto it = scan_.numbers.find(key);
-        if (it == scan_.numbers.end()) return std::optional<duration>{};
-        auto micros = micros_of(it->second);
+        const auto text = number_text(key);
+        if (!text) return std::nullopt;
+        auto micros = micros_of(*text);
         if (!micros) return std::optional<duration>{};
         return std::optional<duration>{duration{*micros}};
     }
 
-    // A number or null that must be there (set_limit's limit): empty inner value for null.
-    std::optional<double> nullable_number(const char* key) {
+    // A whole number (limit, default_limit, priority) judged from its decimal text like
+    // seconds, not from a double that may have rounded a fraction away (decision 25):
+    // empty when fractional, negative or too large (invalid_argument, not invalid_line).
+    using Whole = std::optional<std::int64_t>;
+    Whole whole(const char* key) {
+        if (!line_.contains(key)) return fail<std::int64_t>();
+        return optional_whole(key).value_or(Whole{});
+    }
+    std::optional<Whole> optional_whole(const char* key) {
+        const auto text = number_text(key);
+        if (!text) return std::nullopt;
+        return Whole{whole_of(*text)};
+    }
+    // A whole number or null that must be there (set_limit's limit): empty for null.
+    std::optional<Whole> nullable_whole(const char* key) {
         auto it = line_.find(key);
-        if (it == line_.end() || !(it->is_null() || it->is_number())) return fail<double>();
+        if (it == line_.end() || !(it->is_null() || it->is_number())) return fail<Whole>();
         if (it->is_null()) return std::nullopt;
-        return it->get<double>();
+        return optional_whole(key);
     }
     [[nodiscard]] bool has(const char* key) const { return line_.contains(key); }
 
@@ -100,6 +109,17 @@ public:
     }
 
 private:
+    // The decimal text of a number field, as the scan read it (never a double: nlohmann
+    // may have rounded it). Empty when absent, or not a number (then the line is invalid).
+    std::optional<std::string_view> number_text(const char* key) {
+        auto it = line_.find(key);
+        if (it == line_.end()) return std::nullopt;
+        if (!it->is_number()) return fail<std::string_view>();
+        auto text = scan_.numbers.find(key);
+        if (text == scan_.numbers.end()) return std::string_view{};  // not a number's text: out of range
+        return std::string_view{text->second};
+    }
+
     template <class T>
     std::optional<T> optional(const char* key, bool (json::*is)() const noexcept) {
         auto it = line_.find(key);
@@ -122,12 +142,6 @@ private:
     const LineScan& scan_;
     bool ok_ = true;
 };
-
-// Whole numbers only; a fraction, a negative or a huge value is out of range.
-inline std::optional<std::int64_t> whole(double value) {
-    if (!(value >= 0 && value <= 1e15) || std::floor(value) != value) return std::nullopt;
-    return static_cast<std::int64_t>(value);
-}
 
 // Little-endian records for the replay snapshot: the engine's bytes and the host's names.
 class Writer {
@@ -419,11 +433,10 @@ private:
         }
         if (cmd == "set_priority") {
             std::string conversation = f.text("conversation");
-            double priority = f.number("priority");
+            auto priority = f.whole("priority");
             return [this, conversation, priority]() -> Outcome {
-                auto whole = detail::whole(priority);
-                if (!whole) return failed(Error::invalid_argument);
-                return check(engine_->set_priority(conversation_of(conversation), *whole));
+                if (!priority) return failed(Error::invalid_argument);
+                return check(engine_->set_priority(conversation_of(conversation), *priority));
             };
         }
         if (cmd == "transfer") {
@@ -438,11 +451,10 @@ private:
 #else
         if (cmd == "set_limit") {
             std::string agent = f.text("agent");
-            double limit = f.number("limit");
+            auto limit = f.whole("limit");
             return [this, agent, limit]() -> Outcome {
-                auto whole = detail::whole(limit);
-                if (!whole) return failed(Error::invalid_argument);
-                return check(engine_->set_limit(agent_of(agent), *whole));
+                if (!limit) return failed(Error::invalid_argument);
+                return check(engine_->set_limit(agent_of(agent), *limit));
             };
         }
 #endif
@@ -498,7 +510,7 @@ private:
 
     Command site(detail::Fields& f) {
         auto plan = f.optional_text("plan");
-        auto default_limit = f.optional_number("default_limit");
+        auto default_limit = f.optional_whole("default_limit");
         auto scope = f.optional_text("missed_offer_scope");
         auto resolutions = f.optional_texts("resolutions");
         auto unanswered = f.optional_text("unanswered_resolution");
@@ -524,9 +536,8 @@ private:
                 if (!update.missed_offer_scope) return failed(Error::invalid_argument);
             }
             if (default_limit) {
-                auto limit = detail::whole(*default_limit);
-                if (!limit) return failed(Error::invalid_argument);
-                update.default_limit = *limit;
+                if (!*default_limit) return failed(Error::invalid_argument);
+                update.default_limit = **default_limit;
             }
             update.resolutions = resolutions;
             update.unanswered_resolution = unanswered;
@@ -594,7 +605,7 @@ private:
 
     Command add_agent(detail::Fields& f) {
         std::string agent = f.text("agent");
-        auto limit = f.optional_number("limit");
+        auto limit = f.optional_whole("limit");
 #if CHATROUTE_REPLAY_V2
         auto skills = f.optional_texts("skills");
 #endif
@@ -604,9 +615,8 @@ private:
             if (skills) settings.skills = *skills;
 #endif
             if (limit) {
-                auto whole = detail::whole(*limit);
-                if (!whole) return failed(Error::invalid_argument);
-                settings.limit = *whole;
+                if (!*limit) return failed(Error::invalid_argument);
+                settings.limit = **limit;
             }
             if (auto ok = validate(settings); !ok) return failed(ok.error());
             if (agents_.contains(agent)) return failed(Error::duplicate_id);
@@ -624,16 +634,15 @@ private:
     Command start_conversation(detail::Fields& f) {
         std::string conversation = f.text("conversation"), space = f.text("space");
         bool handoff = f.optional_flag("handoff").value_or(false);
-        auto priority = f.optional_number("priority");
+        auto priority = f.optional_whole("priority");
         auto skills = f.optional_texts("skills");
         auto preferred = f.optional_text("preferred_agent");
         return [=, this]() -> Outcome {
             StartOptions options;
             options.handoff = handoff;
             if (priority) {
-                auto whole = detail::whole(*priority);
-                if (!whole) return failed(Error::invalid_argument);
-                options.priority = *whole;
+                if (!*priority) return failed(Error::invalid_argument);
+                options.priority = **priority;
             }
             if (skills) options.skills = *skills;
             if (auto ok = validate(options); !ok) return failed(ok.error());
@@ -654,13 +663,13 @@ private:
     // set_limit: the overall limit, or with `space` the agent's limit there (null removes it).
     Command set_limit(detail::Fields& f) {
         std::string agent = f.text("agent");
-        auto limit = f.nullable_number("limit");
+        auto limit = f.nullable_whole("limit");
         auto space = f.optional_text("space");
         return [=, this]() -> Outcome {
-            std::optional<std::int64_t> whole;
+            std::optional<std::int64_t> whole;  // empty: null
             if (limit) {
-                whole = detail::whole(*limit);
-                if (!whole) return failed(Error::invalid_argument);
+                if (!*limit) return failed(Error::invalid_argument);
+                whole = *limit;
             }
             if (!space) {
                 if (!whole) return failed(Error::invalid_argument);
