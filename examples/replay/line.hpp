@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <istream>
 #include <optional>
@@ -126,6 +127,10 @@ struct LineScan {
     bool repeated_key = false;
     std::size_t at_count = 0;
     std::unordered_map<std::string, std::string> numbers;  // top-level key -> number text
+    std::optional<std::string> tamed;  // the line with stand-ins for its huge numbers, if it has any (tame)
+
+    // The text to parse for the line's fields: the line itself, or its tamed copy.
+    [[nodiscard]] std::string_view json_text(std::string_view line) const { return tamed ? *tamed : line; }
 
     // The line's `at` in microseconds: empty unless given once, as a number in range.
     [[nodiscard]] std::optional<std::int64_t> at() const {
@@ -136,6 +141,9 @@ struct LineScan {
     }
 };
 
+// Numbers' own texts by their place among the line's numbers (0 for the first).
+using Originals = std::unordered_map<std::size_t, std::string>;
+
 class Scanner {
 public:
     using string_t = json::string_t;
@@ -144,7 +152,11 @@ public:
     using number_float_t = json::number_float_t;
     using binary_t = json::binary_t;
 
-    explicit Scanner(LineScan& scan) : scan_(scan) {}
+    // `originals`: texts that tame() replaced, to record in their stead.
+    Scanner(LineScan& scan, const Originals* originals) : scan_(scan), originals_(originals) {}
+
+    // Whether nlohmann stopped at a number past a double's range (its error 406).
+    [[nodiscard]] bool overflowed() const { return overflowed_; }
 
     bool null() { return value(); }
     bool boolean(bool) { return value(); }
@@ -176,7 +188,10 @@ public:
         --depth_;
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) {
+        overflowed_ = error.id == 406;  // out_of_range.406: "number overflow parsing"
+        return false;
+    }
 
 private:
     bool value() {
@@ -184,26 +199,118 @@ private:
         return true;
     }
     bool number(const std::string& text) {
-        if (depth_ == 1 && in_object()) scan_.numbers[key_] = text;
+        const std::string& own = own_text(text);
+        if (depth_ == 1 && in_object()) scan_.numbers[key_] = own;
         return true;
+    }
+    // A number's own text: the one tame() replaced at this place, else nlohmann's.
+    const std::string& own_text(const std::string& text) {
+        const std::size_t place = numbers_seen_++;
+        if (originals_ == nullptr) return text;
+        const auto original = originals_->find(place);
+        return original == originals_->end() ? text : original->second;
     }
     [[nodiscard]] bool in_object() const { return keys_.size() == 1; }
 
     LineScan& scan_;
+    const Originals* originals_;
+    std::size_t numbers_seen_ = 0;
+    bool overflowed_ = false;
     std::size_t depth_ = 0;
     std::vector<std::unordered_set<std::string>> keys_;
     std::string key_;
 };
 
-// Scans a line; `object` is set only for one whole JSON object within the bounds.
+// JSON's number grammar, exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+inline bool json_number(std::string_view text) {
+    std::size_t i = 0;
+    const auto digits = [&] {
+        const std::size_t from = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+        return i > from;
+    };
+    if (i < text.size() && text[i] == '-') ++i;
+    if (i < text.size() && text[i] == '0') {
+        ++i;
+    } else if (!digits()) {
+        return false;
+    }
+    if (i < text.size() && text[i] == '.' && (++i, !digits())) return false;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+        ++i;
+        if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+        if (!digits()) return false;
+    }
+    return i == text.size();
+}
+
+// A number of 10^308 or more: past a double's range (nlohmann refuses those), or near its end.
+inline bool huge(std::string_view text) {
+    const auto number = decimal_of(text);
+    return number && static_cast<std::int64_t>(number->digits.size()) + number->exponent > 308;
+}
+
+// The line with each huge number replaced by a stand-in that nlohmann reads (1e300, past
+// every field's range too), and the replaced texts by their place among the numbers.
+// `1e400` is JSON (RFC 8259's grammar has no range), so SPEC §10 wants it well typed:
+// the line's `at` stays usable (decision 45) and the field fails with invalid_argument.
+// Only a whole token of JSON's number grammar outside strings is replaced, by another, so
+// the copy is JSON exactly when the line is; it is never longer.
+struct Tamed {
+    std::string text;
+    Originals originals;
+};
+inline Tamed tame(std::string_view line) {
+    constexpr std::string_view number_chars = "0123456789+-.eE";
+    Tamed out;
+    out.text.reserve(line.size());
+    std::size_t place = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < line.size();) {
+        if (in_string || number_chars.find(line[i]) == std::string_view::npos) {
+            if (line[i] == '"') {
+                in_string = !in_string;
+            } else if (in_string && line[i] == '\\' && i + 1 < line.size()) {
+                out.text.push_back(line[i++]);  // the escaped character cannot end the string
+            }
+            out.text.push_back(line[i++]);
+            continue;
+        }
+        const std::size_t end = std::min(line.find_first_not_of(number_chars, i), line.size());
+        const std::string_view run = line.substr(i, end - i);
+        i = end;
+        const bool number = json_number(run);
+        if (number && huge(run)) {
+            out.originals.emplace(place, std::string(run));
+            out.text += "1e300";
+        } else {
+            out.text += run;
+        }
+        if (number) ++place;
+    }
+    return out;
+}
+
+// One pass of nlohmann's SAX parser over `text`; true when it stopped at a huge number.
+inline bool scan_pass(LineScan& result, std::string_view text, const Originals* originals) {
+    result = LineScan{};
+    Scanner scanner(result, originals);
+    result.object = json::sax_parse(text.begin(), text.end(), &scanner);
+    if (!result.object) result.numbers.clear();
+    return scanner.overflowed();
+}
+
+// Scans a line; `object` is set only for one whole JSON object within the bounds. A line
+// with a number past a double's range is scanned again, tamed.
 inline LineScan scan(std::string_view text) {
     LineScan result;
     if (text.size() > max_line_bytes) return result;
     const auto first = text.find_first_not_of(" \t");
     if (first == std::string_view::npos || text[first] != '{') return result;
-    Scanner scanner(result);
-    result.object = json::sax_parse(text.begin(), text.end(), &scanner);
-    if (!result.object) result.numbers.clear();
+    if (!scan_pass(result, text, nullptr)) return result;
+    Tamed tamed = tame(text);
+    scan_pass(result, tamed.text, &tamed.originals);
+    if (result.object) result.tamed = std::move(tamed.text);
     return result;
 }
 

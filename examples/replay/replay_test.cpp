@@ -342,7 +342,7 @@ TEST_CASE("case restore_future_timer: a snapshot with an unreachable deadline is
 }
 #endif
 
-// ---- Numbers judged from their decimal text (review finding 5, 2026-12) ----
+// ---- Numbers judged from their decimal text (review findings 4 and 5, 2026-12) ----
 
 namespace {
 
@@ -354,6 +354,71 @@ std::string replay_lines(std::initializer_list<std::string_view> lines) {
 }
 
 }  // namespace
+
+TEST_CASE("a number past a double's range is well typed: the line moves time, then fails with invalid_argument "
+          "[§10][R27]",
+          "[replay][R27]") {
+    // SPEC §10: 1e400 is a JSON number (RFC 8259's grammar has no range), so the line is one
+    // complete JSON object with a usable `at` (decision 45): the offer's 120 s deadline
+    // fires, the error has its `at`, and the next line, earlier, goes back in time.
+    SECTION("as a limit, after the offer's deadline") {
+        const std::vector<std::string_view> before{
+            R"({"at":0,"cmd":"add_space","space":"s"})", R"({"at":0,"cmd":"add_agent","agent":"a"})",
+            R"({"at":0,"cmd":"grant_role","agent":"a","space":"s"})",
+            R"({"at":0,"cmd":"set_availability","agent":"a","space":"s","available":true})",
+            R"({"at":0,"cmd":"start_conversation","conversation":"c1","space":"s"})"};
+        const std::string expected = R"({"event":"availability_changed","at":0,"agent":"a","space":"s","available":true,"reason":"agent"}
+{"event":"conversation_started","at":0,"conversation":"c1","space":"s","handoff":false}
+{"event":"offered","at":0,"conversation":"c1","agent":"a","space":"s","expires_at":120}
+{"event":"offer_timed_out","at":120,"conversation":"c1","agent":"a"}
+{"event":"availability_changed","at":120,"agent":"a","space":"s","available":false,"reason":"offer_timeout"}
+{"at":130,"error":"invalid_argument","line":6}
+{"error":"invalid_line","line":7}
+)";
+        for (const std::string& huge : {std::string("1e400"), std::string("-1e400"), std::string("1E+400"),
+                                        std::string("123456789e999999999"), std::string("1.8e308"), "1" + std::string(400, '0')}) {
+            INFO(huge);
+            std::vector<std::string> lines(before.begin(), before.end());
+            lines.push_back(fmt::format(R"({{"at":130,"cmd":"set_limit","agent":"a","limit":{}}})", huge));
+            lines.emplace_back(R"({"at":110,"cmd":"accept","agent":"a","conversation":"c1"})");
+            fmt::memory_buffer out;
+            chatroute::replay::Replayer replayer(out);
+            for (const std::string& line : lines) replayer.apply(line);
+            CHECK(std::string(out.data(), out.size()) == expected);
+        }
+    }
+    SECTION("as a duration, a priority, or nested where no field reads it") {
+        CHECK(replay_lines({R"({"at":1,"cmd":"add_space","space":"s","offer_timeout":1e400})",
+                            R"({"at":2,"cmd":"add_space","space":"s","x":[1e400,{"y":-2e999}],"z":"1e400"})",
+                            R"({"at":3,"cmd":"start_conversation","conversation":"c1","space":"s","priority":1e400})"}) ==
+              "{\"at\":1,\"error\":\"invalid_argument\",\"line\":1}\n"
+              "{\"at\":3,\"error\":\"invalid_argument\",\"line\":3}\n");
+    }
+    SECTION("a huge `at` is out of range: no usable `at`, nothing moves") {
+        CHECK(replay_lines({R"({"at":1e400,"cmd":"tick"})", R"({"at":0,"cmd":"tick"})"}) ==
+              "{\"error\":\"invalid_line\",\"line\":1}\n");
+    }
+    SECTION("text that is not JSON stays invalid_line, huge number or not") {
+        for (const char* line : {R"({"at":5,"cmd":"tick","x":+1e400})", R"({"at":5,"cmd":"tick","x":1e400e1})",
+                                 R"({"at":5,"cmd":"tick","x":01e400})", R"({"at":5,"cmd":"tick","x":1e400,})",
+                                 R"({"at":5,"cmd":"tick","x":.1e400})", R"({"at":5,"cmd":"tick" 1e400})"}) {
+            INFO(line);
+            CHECK(replay_lines({line, R"({"at":4,"cmd":"tick"})"}) == "{\"error\":\"invalid_line\",\"line\":1}\n");
+        }
+    }
+    SECTION("a line full of them costs in proportion to its length (R38)") {
+        std::string line = R"({"at":7,"cmd":"add_space","space":"s","x":[)";
+        while (line.size() < chatroute::replay::max_line_bytes - 64) line += "1e400,";
+        line += "1],\"offer_timeout\":-1e999}";
+        CHECK(replay_lines({line}) == "{\"at\":7,\"error\":\"invalid_argument\",\"line\":1}\n");
+    }
+    SECTION("a huge number's look-alike inside a string is text") {
+        CHECK(replay_lines({R"({"at":5,"cmd":"add_space","space":"1e400 \" 1e400"})", R"({"at":5,"cmd":"add_agent","agent":"a"})",
+                            R"({"at":5,"cmd":"grant_role","agent":"a","space":"1e400 \" 1e400"})",
+                            R"({"at":6,"cmd":"set_limit","agent":"a","limit":2,"space":"1e400 \" 1e400","x":1e400})"})
+                  .empty());
+    }
+}
 
 TEST_CASE("whole-number fields are judged from their decimal text: any fraction is invalid_argument [§10][R29]",
           "[replay][R27][R29]") {

@@ -110,7 +110,8 @@ public:
 
 private:
     // The decimal text of a number field, as the scan read it (never a double: nlohmann
-    // may have rounded it). Empty when absent, or not a number (then the line is invalid).
+    // may have rounded it, and a number past a double's range has a stand-in in the line,
+    // see detail::tame). Empty when absent, or not a number (then the line is invalid).
     std::optional<std::string_view> number_text(const char* key) {
         auto it = line_.find(key);
         if (it == line_.end()) return std::nullopt;
@@ -399,7 +400,8 @@ private:
     // Everything about a line but its `at`, which has moved time already.
     Outcome run(std::string_view text, const detail::LineScan& scan) {
         if (scan.repeated_key) return invalid_line();
-        const auto line = detail::json::parse(text.begin(), text.end(), nullptr, false);
+        const std::string_view json_text = scan.json_text(text);
+        const auto line = detail::json::parse(json_text.begin(), json_text.end(), nullptr, false);
         if (!line.is_object() || !line.contains("cmd") || !line["cmd"].is_string()) return invalid_line();
         const std::string cmd = line["cmd"].get<std::string>();
         detail::Fields fields(line, scan);
