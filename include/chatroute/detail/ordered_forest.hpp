@@ -3,13 +3,15 @@
 //
 // Each set is a treap keyed by `order` (unique within its tree). The caller owns a
 // `Tree` (just a root index), so a space, an agent or a queue can hold one without an
-// allocation of its own; every node lives in one std::vector<Node> with a free list, so
-// after warm-up nothing allocates unless the live node count passes its high-water mark.
+// allocation of its own; every node lives in one std::vector<Node>, so after warm-up
+// nothing allocates unless the live node count passes its high-water mark (ranked, with
+// a free list) or a larger id arrives (by id).
 //
 // Every node keeps the minimum `value` in its subtree (for "best entry" queries); a
-// ranked forest's nodes also keep their subtree's size (for rank queries). The central query is min_from(): among the
-// entries whose value is the tree's minimum, the first at or after a cursor in ring
-// order — "the best candidate, first in ring order from the cursor".
+// ranked forest's nodes also keep their subtree's size (for rank queries). The central
+// query is min_from(): among the entries whose value is the tree's minimum, the first at
+// or after a cursor in ring order — "the best candidate, first in ring order from the
+// cursor".
 //
 // Two kinds of node (ForestNodes): a ranked forest pools its nodes, each with the
 // caller's id and a subtree size (count_less, select and size answer from them; 40 B). A
@@ -27,8 +29,6 @@
 // within a tree. Nothing depends on pointer values or randomness.
 
 #include <chatroute/detail/hash_index.hpp>
-
-#include <type_traits>
 
 #include <cstddef>
 #include <cstdint>
@@ -275,7 +275,6 @@ private:
     }
 
     std::uint32_t allocate(std::uint64_t order, std::int64_t value, std::uint32_t id) {
-        CHATROUTE_ASSERT(id < nil);
         std::uint32_t n = id;
         if constexpr (ranked) {
             if (free_ != nil) {
@@ -288,6 +287,7 @@ private:
             }
             nodes_[n] = Node{order, value, value, id, nil, nil, 1};
         } else {
+            CHATROUTE_ASSERT(id < nil);
             if (id >= nodes_.size()) nodes_.resize(std::size_t{id} + 1);
             nodes_[n] = Node{order, value, value, nil, nil};
         }
