@@ -46,6 +46,28 @@ std::string shift_lines(const std::string& text, std::size_t by) {
     return shifted + text.substr(last);
 }
 
+// A replay snapshot file written by hand around an engine snapshot: the space and agent
+// names (one list each) and the conversations' names and handles, sealed.
+using Named = std::pair<const char*, chatroute::ConversationId>;
+std::vector<std::byte> snapshot_file(const std::vector<std::byte>& engine, std::initializer_list<const char*> spaces,
+                                   std::initializer_list<const char*> agents, std::initializer_list<Named> conversations) {
+    chatroute::replay::detail::Writer file;
+    file.put(chatroute::replay::Replayer::replay_magic);
+    file.put(static_cast<std::uint32_t>(engine.size()));
+    file.put_raw(engine);
+    for (const auto& names : {spaces, agents}) {
+        file.put(static_cast<std::uint32_t>(names.size()));
+        for (const char* name : names) file.put(std::string_view{name});
+    }
+    file.put(static_cast<std::uint32_t>(conversations.size()));
+    for (const auto& [name, id] : conversations) {
+        file.put(std::string_view{name});
+        chatroute::replay::detail::put_handle(file, id);
+    }
+    file.put(chatroute::replay::detail::fnv1a(file.bytes()));
+    return std::move(file.bytes());
+}
+
 }  // namespace
 
 TEST_CASE("a replay cut at any line and restored prints what a straight replay prints [R25]", "[replay][snapshot][R25]") {
@@ -145,18 +167,8 @@ TEST_CASE("case restore_unknown_conversation: a snapshot whose live conversation
                                  R"({"at":0,"cmd":"set_availability","agent":"ann","space":"desk","available":true})",
                                  R"({"at":1,"cmd":"start_conversation","conversation":"c1","space":"desk"})"})
             first.apply(line);
-        const auto engine = first.engine().snapshot();
-        chatroute::replay::detail::Writer file;
-        file.put(chatroute::replay::Replayer::replay_magic);
-        file.put(static_cast<std::uint32_t>(engine.size()));
-        file.put_raw(engine);
-        for (const char* name : {"desk", "ann"}) {
-            file.put(std::uint32_t{1});
-            file.put(std::string_view{name});
-        }
-        file.put(std::uint32_t{0});  // no conversation names
-        file.put(chatroute::replay::detail::fnv1a(file.bytes()));
-        const auto why = replayer.restore(file.bytes());
+        // No conversation names.
+        const auto why = replayer.restore(snapshot_file(first.engine().snapshot(), {"desk"}, {"ann"}, {}));
         REQUIRE(why.has_value());
         CHECK(*why == "the engine runs 1 conversation(s) that the replay snapshot does not name");
         // The refused restore left the replayer as it was: an empty site that works.
@@ -263,21 +275,8 @@ TEST_CASE("a replay snapshot naming a conversation its engine never started is r
     // c1 is the site's first conversation: slot 0, serial 1 (a serial is start number + 1).
     const chatroute::ConversationId c1{0, first.engine().site(), 1};
     REQUIRE(first.engine().status(c1) == chatroute::Result<chatroute::Status>{chatroute::Status::waiting_for_agent});
-    const auto with_names = [&](std::initializer_list<std::pair<const char*, chatroute::ConversationId>> conversations) {
-        chatroute::replay::detail::Writer file;
-        file.put(chatroute::replay::Replayer::replay_magic);
-        file.put(static_cast<std::uint32_t>(engine.size()));
-        file.put_raw(engine);
-        file.put(std::uint32_t{1});
-        file.put(std::string_view{"desk"});
-        file.put(std::uint32_t{0});  // no agents
-        file.put(static_cast<std::uint32_t>(conversations.size()));
-        for (const auto& [name, id] : conversations) {
-            file.put(std::string_view{name});
-            chatroute::replay::detail::put_handle(file, id);
-        }
-        file.put(chatroute::replay::detail::fnv1a(file.bytes()));
-        return std::move(file.bytes());
+    const auto with_names = [&](std::initializer_list<Named> conversations) {
+        return snapshot_file(engine, {"desk"}, {}, conversations);  // no agents
     };
     fmt::memory_buffer out;
     chatroute::replay::Replayer replayer(out);
@@ -321,22 +320,12 @@ TEST_CASE("case restore_future_timer: a snapshot with an unreachable deadline is
     const auto sum = le(static_cast<std::int64_t>(chatroute::replay::detail::fnv1a(std::span(engine).first(engine.size() - 8))));
     std::copy(sum.begin(), sum.end(), engine.end() - 8);
 
-    chatroute::replay::detail::Writer file;
-    file.put(chatroute::replay::Replayer::replay_magic);
-    file.put(static_cast<std::uint32_t>(engine.size()));
-    file.put_raw(engine);
-    for (const char* name : {"desk", "bob"}) {
-        file.put(std::uint32_t{1});
-        file.put(std::string_view{name});
-    }
-    file.put(std::uint32_t{1});
-    file.put(std::string_view{"c2"});
-    chatroute::replay::detail::put_handle(file, chatroute::ConversationId{});  // the engine refuses before names matter
-    file.put(chatroute::replay::detail::fnv1a(file.bytes()));
+    // The engine refuses before the names matter.
+    const auto file = snapshot_file(engine, {"desk"}, {"bob"}, {{"c2", chatroute::ConversationId{}}});
 
     fmt::memory_buffer out;
     chatroute::replay::Replayer replayer(out);
-    const auto why = replayer.restore(file.bytes());
+    const auto why = replayer.restore(file);
     REQUIRE(why.has_value());
     CHECK(*why == fmt::format("the engine refused its snapshot: {}", message(chatroute::SnapshotError::unreachable_deadline)));
 }

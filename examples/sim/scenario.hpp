@@ -207,10 +207,10 @@ inline std::optional<std::string> validate(const Scenario& s) {
     // check; the bounds in the message are the engine's own.
     const auto timing = [&](const std::string& name, double v) -> std::optional<std::string> {
         if (v == 0 || engine_timing(v)) return std::nullopt;
-        if (std::round(v * 1e6) < 1)
-            return name + " must round to at least 1 µs, the engine's shortest timer (got " + number(v) + ")";
-        return name + " must be at most " + number(std::chrono::duration<double>(max_timing).count()) +
-               " seconds, the engine's max_timing (got " + number(v) + ")";
+        const double longest = std::chrono::duration<double>(max_timing).count();
+        if (v > longest)
+            return name + " must be at most " + number(longest) + " seconds, the engine's max_timing (got " + number(v) + ")";
+        return name + " must round to at least 1 µs, the engine's shortest timer (got " + number(v) + ")";
     };
     const auto probability = [&](const std::string& name, double v) -> std::optional<std::string> {
         if (!finite(v) || v < 0 || v > 1) return name + " must be a probability in [0, 1] (got " + number(v) + ")";
