@@ -68,14 +68,14 @@ std::vector<std::byte> script(E& e, ManualClock& clock) {
 TEST_CASE("past 2^40 conversations, a closed handle still reads closed and never names the new one [R38] [R23]",
           "[R38][R23]") {
     // The snapshot of an engine that has started 2^40 conversations: zero conversations
-    // started, with the table's counter (the last u64 before slots, free slots, returns
-    // and the checksum) set to 2^40, as docs/snapshot-format.md lays it out.
+    // started, with the table's counter (the last u64 before slots, free slots, returns,
+    // timers, offers and the checksum) set to 2^40, as docs/snapshot-format.md lays it out.
     ManualClock clock;
     NullSink sink;
     QuietEngine fresh{clock, sink};
     const SpaceId s = fresh.add_space().value();
     std::vector<std::byte> bytes = fresh.snapshot();
-    const std::size_t started_at = bytes.size() - 8 - 4 - 4 - 4 - 8;
+    const std::size_t started_at = bytes.size() - 8 - 4 - 4 - 4 - 4 - 4 - 8;
     const std::uint64_t started = std::uint64_t{1} << 40;
     for (std::size_t i = 0; i < 8; ++i) bytes[started_at + i] = static_cast<std::byte>(started >> (8 * i));
     const std::uint64_t sum = chatroute::detail::fnv1a(std::span(bytes).first(bytes.size() - 8));

@@ -138,13 +138,17 @@ TEST_CASE("well-formed bytes of an impossible state are refused as inconsistent 
 }
 
 namespace {
-// The snapshot with `value` (8 bytes, little-endian) written at `at` of its body, re-sealed.
-std::vector<std::byte> with_u64_at(std::vector<std::byte> bytes, std::size_t at, std::uint64_t value) {
-    for (std::size_t i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::byte>(value >> (8 * i));
+// The snapshot with its checksum made right again after an edit.
+std::vector<std::byte> sealed(std::vector<std::byte> bytes) {
     const auto body = std::span(bytes).first(bytes.size() - 8);
     const std::uint64_t sum = detail::fnv1a(body);
     for (std::size_t i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<std::byte>(sum >> (8 * i));
     return bytes;
+}
+// The snapshot with `value` (8 bytes, little-endian) written at `at` of its body, re-sealed.
+std::vector<std::byte> with_u64_at(std::vector<std::byte> bytes, std::size_t at, std::uint64_t value) {
+    for (std::size_t i = 0; i < 8; ++i) bytes[at + i] = static_cast<std::byte>(value >> (8 * i));
+    return sealed(std::move(bytes));
 }
 // Where `pattern` first appears in the snapshot's body, past its 6-byte header.
 std::size_t find_bytes(const std::vector<std::byte>& bytes, const std::vector<std::uint8_t>& pattern) {
@@ -182,14 +186,6 @@ TEST_CASE("a value out of its range is inconsistent, not truncated; counters lef
         CHECK(refused_as(with_u64_at(edited, 17, static_cast<std::uint64_t>(std::int64_t{-5}))) ==
               SnapshotError::inconsistent);
     }
-    SECTION("the timers' next sequence past 2^63") {
-        // The site's instant (56 s) is followed by the next timer sequence.
-        const std::size_t at = find_bytes(bytes, le64(56'000'000)) + 8;
-        CHECK(refused_as(with_u64_at(bytes, at, (std::uint64_t{1} << 63) + 1)) == SnapshotError::inconsistent);
-        // Any value from the real one up to the bound is a state the engine can be in.
-        auto fine = Engine<ManualClock&, RecordingSink&>::restore(with_u64_at(bytes, at, std::uint64_t{1} << 63), clock, sink);
-        CHECK(fine.has_value());
-    }
     SECTION("conversations started past 2^53 - 2^40: too little room left for R38's 2^40 more") {
         // 8 started, 8 slots, 1 free: the conversation table's section begins so.
         std::vector<std::uint8_t> head = le64(8);
@@ -209,10 +205,66 @@ TEST_CASE("a value out of its range is inconsistent, not truncated; counters lef
     CHECK(sink.events.empty());
 }
 
+TEST_CASE("the snapshot lists every timer once, in the order it fires; bytes in another order are refused [R25][R27]",
+          "[snapshot][R25][R27]") {
+    // One waiting conversation: its accept window (15 s) and its max duration (24 h). The
+    // snapshot ends with: no returns, the two timers (u8 slot, u32 conversation, i64
+    // deadline, i64 duration each), no offers, the checksum (docs/snapshot-format.md).
+    Desk desk;
+    const SpaceId s = desk.space();
+    desk.clock.advance(1s);
+    REQUIRE(desk.engine.start_conversation(s));
+    const std::vector<std::byte> bytes = desk.engine.snapshot();
+    constexpr std::size_t entry = 1 + 4 + 8 + 8;
+    const std::size_t second = bytes.size() - 8 - 4 - entry;
+    const std::size_t first = second - entry;
+    REQUIRE(bytes[first - 4] == std::byte{2});             // two timers
+    REQUIRE(bytes[first] == std::byte{1});                 // the window slot first: it fires first
+    REQUIRE(bytes[second] == std::byte{2});                // then the limit slot
+    REQUIRE(bytes[first - 8] == std::byte{0});             // no returns
+    ManualClock clock = desk.clock;
+    RecordingSink sink;
+    const auto refused_as = [&](const std::vector<std::byte>& edited) {
+        auto restored = Engine<ManualClock&, RecordingSink&>::restore(sealed(edited), clock, sink);
+        REQUIRE_FALSE(restored.has_value());
+        return restored.error();
+    };
+    REQUIRE(Engine<ManualClock&, RecordingSink&>::restore(bytes, clock, sink).has_value());
+
+    SECTION("the two timers swapped: the same state, in an order the engine never writes") {
+        std::vector<std::byte> edited = bytes;
+        std::swap_ranges(edited.begin() + static_cast<std::ptrdiff_t>(first),
+                         edited.begin() + static_cast<std::ptrdiff_t>(second), edited.begin() + static_cast<std::ptrdiff_t>(second));
+        CHECK(refused_as(edited) == SnapshotError::inconsistent);
+    }
+    SECTION("one slot's timer named twice") {
+        std::vector<std::byte> edited = bytes;
+        edited[second] = std::byte{1};
+        CHECK(refused_as(edited) == SnapshotError::inconsistent);
+    }
+    SECTION("a timer of a conversation slot that is not live") {
+        std::vector<std::byte> edited = bytes;
+        edited[second + 1] = std::byte{7};
+        CHECK(refused_as(edited) == SnapshotError::inconsistent);
+    }
+    SECTION("a duration longer than any timing the engine takes") {
+        const auto longest = static_cast<std::uint64_t>(max_timing.count());
+        CHECK(refused_as(with_u64_at(bytes, second + 13, longest + 1)) == SnapshotError::inconsistent);
+    }
+    SECTION("a return the returns section does not list") {
+        std::vector<std::byte> edited = bytes;
+        edited[second] = std::byte{4};
+        CHECK(refused_as(edited) == SnapshotError::inconsistent);
+    }
+    CHECK(sink.events.empty());
+}
+
 TEST_CASE("every input that once crashed fuzz_restore gives an engine or an error [R27][R25]", "[snapshot][R27][R25]") {
     // The fuzzer's own reading of an input: the first byte says whether to seal the checksum.
     // timers_out_of_order: two timers of one duration whose deadlines run against the order
     // they were set (no reachable state), which once reached an assertion: now `inconsistent`.
+    // (The inputs were found in format version 2 and rewritten in version 3 with their
+    // faults kept: version 3 lists timers in firing order, so these two are out of it.)
     // two_roles_one_ring_place: two agents' roles at one place of a space's ring (R9).
     // two_conversations_one_serial: two live conversations with one start number (R10).
     std::size_t inputs = 0;

@@ -783,9 +783,9 @@ private:
     }
 
     void set_return_after(duration length) {
-        if (return_list_ != no_list) timers_.release_return(return_list_);
+        if (return_list_ != no_list) timers_.release(return_list_);
         return_after_ = length;
-        return_list_ = timers_.acquire_return(length);
+        return_list_ = timers_.acquire(length);
     }
 
     [[nodiscard]] std::optional<std::string_view> resolution_named(std::string_view name) const {

@@ -20,7 +20,7 @@ enum class SnapshotError : std::uint8_t {
 };
 
 inline constexpr std::uint32_t snapshot_magic = 0x4E53'5243;  ///< "CRSN", little-endian
-inline constexpr std::uint16_t snapshot_version = 2;
+inline constexpr std::uint16_t snapshot_version = 3;
 
 [[nodiscard]] constexpr std::string_view to_string(SnapshotError error) {
     constexpr std::array<std::string_view, 6> names{"truncated", "not_a_snapshot", "unsupported_version",

@@ -24,9 +24,12 @@ std::vector<DeadlineKey> drain(TimerQueue& queue) {
     std::vector<DeadlineKey> fired;
     while (auto due = queue.next()) {
         const TimerQueue::Node& node = queue.node(due->node);
-        REQUIRE(queue.next_key() == std::optional<DeadlineKey>{DeadlineKey{node.deadline, node.sequence}});
+        const auto key = queue.next_key();
+        REQUIRE(key.has_value());
+        REQUIRE(key->deadline == node.deadline);
+        REQUIRE(key->minus_length == -queue.list_length(queue.list_of(due->node)).count());
         REQUIRE(due->deadline == at(node.deadline));
-        fired.push_back({node.deadline, node.sequence});
+        fired.push_back(*key);
         queue.cancel(due->node);
     }
     REQUIRE_FALSE(queue.next_key().has_value());
@@ -35,7 +38,7 @@ std::vector<DeadlineKey> drain(TimerQueue& queue) {
 
 }  // namespace
 
-TEST_CASE("TimerQueue: 70,000 distinct durations, one timer each, fire in exact (deadline, sequence) order",
+TEST_CASE("TimerQueue: 70,000 distinct durations, one timer each, fire in exact (deadline, -duration) order",
           "[R25][R38][timer_queue]") {
     constexpr std::uint32_t count = 70'000;  // past 65,536: a 16-bit list id would wrap
     TimerQueue queue;
@@ -53,7 +56,7 @@ TEST_CASE("TimerQueue: 70,000 distinct durations, one timer each, fire in exact 
         now += static_cast<std::int64_t>(random() % 3);  // time moves forward, often not at all
         queue.schedule(i, list, at(now));
         REQUIRE(queue.deadline(i) == at(now) + length);
-        expected.push_back({now + length.count(), queue.node(i).sequence});
+        expected.push_back({now + length.count(), -length.count()});
     }
     REQUIRE(ids.size() == count);
     REQUIRE(queue.live_list_count() == count);
@@ -76,14 +79,15 @@ TEST_CASE("TimerQueue: timers due at the same instant fire in the order they wer
     queue.resize(6);
     const auto short_list = queue.acquire(duration{10});
     const auto long_list = queue.acquire(duration{30});
-    // All due at 130, set in the order 0..5 from three lists and two instants.
-    queue.schedule(0, long_list, at(100));
-    queue.schedule(1, short_list, at(120));
-    queue.schedule(2, long_list, at(100));
     const auto middle_list = queue.acquire(duration{20});
+    // All due at 130, set in the order 0..5 from three lists at three instants; the
+    // longer a timer, the earlier it was set. The lists were made in another order.
+    queue.schedule(0, long_list, at(100));
+    queue.schedule(1, long_list, at(100));
+    queue.schedule(2, middle_list, at(110));
     queue.schedule(3, middle_list, at(110));
     queue.schedule(4, short_list, at(120));
-    queue.schedule(5, middle_list, at(110));
+    queue.schedule(5, short_list, at(120));
     std::vector<TimerQueue::NodeId> order;
     while (auto due = queue.next()) {
         REQUIRE(due->deadline == at(130));
@@ -91,6 +95,56 @@ TEST_CASE("TimerQueue: timers due at the same instant fire in the order they wer
         queue.cancel(due->node);
     }
     REQUIRE(order == std::vector<TimerQueue::NodeId>{0, 1, 2, 3, 4, 5});
+}
+
+// A model of the order R25 asks for: each timer remembers when it was set, by a counter.
+TEST_CASE("TimerQueue: over random schedules and cancels, timers fire in (deadline, order set) order",
+          "[R25][timer_queue]") {
+    constexpr std::uint32_t nodes = 64;
+    TimerQueue queue;
+    queue.resize(nodes);
+    queue.resize_second(nodes);
+    const TimerQueue::ListId lists[4] = {queue.acquire(duration{3}), queue.acquire(duration{5}),
+                                         queue.acquire(duration{8}), queue.acquire(duration{13})};
+    std::mt19937 rng{25};
+    std::map<TimerQueue::NodeId, std::pair<std::int64_t, std::uint64_t>> model;  // node -> (deadline, set order)
+    std::uint64_t set = 0;
+    std::int64_t now = 0;
+    for (int step = 0; step < 20'000; ++step) {
+        now += static_cast<std::int64_t>(rng() % 3);  // often no time passes: ties abound
+        // Fire what is due, as the engine does before each command.
+        while (queue.next() && queue.next()->deadline <= at(now)) {
+            const auto first = std::min_element(model.begin(), model.end(), [](const auto& x, const auto& y) {
+                return x.second < y.second;
+            });
+            REQUIRE(queue.next()->node == first->first);
+            queue.cancel(first->first);
+            model.erase(first);
+        }
+        // Either table: the second's nodes are other owners' timers on the same lists.
+        const TimerQueue::NodeId id = (rng() % 4 == 0 ? TimerQueue::second : 0) | (rng() % nodes);
+        if (queue.scheduled(id)) {
+            queue.cancel(id);
+            model.erase(id);
+        } else {
+            const auto list = lists[rng() % 4];
+            queue.schedule(id, list, at(now));
+            model[id] = {now + queue.list_length(list).count(), set++};
+        }
+        REQUIRE(queue.size() == model.size());
+        // The snapshot's order is the same order.
+        std::vector<std::pair<std::pair<std::int64_t, std::uint64_t>, TimerQueue::NodeId>> expected;
+        if (step % 100 == 0) {
+            for (const auto& [node, key] : model) expected.emplace_back(key, node);
+            std::sort(expected.begin(), expected.end());
+            const auto timers = queue.in_firing_order();
+            REQUIRE(timers.size() == expected.size());
+            for (std::size_t i = 0; i < timers.size(); ++i) {
+                REQUIRE(timers[i].node == expected[i].second);
+                REQUIRE(timers[i].deadline == expected[i].first.first);
+            }
+        }
+    }
 }
 
 TEST_CASE("TimerQueue: cancel at the head, middle and tail of a list", "[R25][timer_queue]") {
@@ -120,7 +174,7 @@ TEST_CASE("TimerQueue: cancel at the head, middle and tail of a list", "[R25][ti
 }
 
 TEST_CASE("TimerQueue: a node does not name its list, yet every timer's list is found", "[R25][R38][timer_queue]") {
-    static_assert(sizeof(TimerQueue::Node) == 24, "24 B timer nodes (issue 13)");
+    static_assert(sizeof(TimerQueue::Node) == 16, "16 B timer nodes (issue 13, decision 70)");
     TimerQueue queue;
     queue.resize(12);
     const TimerQueue::ListId lists[3] = {queue.acquire(duration{10}), queue.acquire(duration{20}),
@@ -137,7 +191,8 @@ TEST_CASE("TimerQueue: a node does not name its list, yet every timer's list is 
             queue.schedule(id, list, at(round));
             expected[id] = list;
         }
-        REQUIRE(queue.lists_of() == expected);
+        for (const auto& timer : queue.in_firing_order())
+            REQUIRE(queue.list_length(expected[timer.node]) == timer.length);
         std::map<TimerQueue::ListId, std::size_t> on;
         for (TimerQueue::NodeId n = 0; n < 12; ++n) {
             REQUIRE(queue.scheduled(n) == (expected[n] != TimerQueue::no_list));
@@ -228,34 +283,26 @@ TEST_CASE("TimerQueue: acquiring a released list that still has timers revives i
     REQUIRE(queue.next()->deadline == at(60));
 }
 
-TEST_CASE("TimerQueue: two queues sharing one sequence counter merge by (deadline, sequence)",
-          "[R25][timer_queue]") {
-    TimerQueue first;
-    TimerQueue second;
-    first.resize(3);
-    second.resize(3);
-    const auto a = first.acquire(duration{10});
-    const auto b = second.acquire(duration{5});
-    std::uint64_t sequence = 100;
-    // All due at 10; set alternately in the two queues.
-    first.schedule(0, a, at(0), sequence++);
-    second.schedule(0, b, at(5), sequence++);
-    first.schedule(1, a, at(0), sequence++);
-    second.schedule(1, b, at(5), sequence++);
-    second.schedule(2, b, at(6), sequence++);  // due at 11
-    REQUIRE(first.next_key() == std::optional<DeadlineKey>{DeadlineKey{10, 100}});
-    REQUIRE(second.next_key() == std::optional<DeadlineKey>{DeadlineKey{10, 101}});
-
-    std::vector<DeadlineKey> merged;
-    for (;;) {
-        const auto x = first.next_key();
-        const auto y = second.next_key();
-        if (!x && !y) break;
-        TimerQueue& from = !y || (x && *x < *y) ? first : second;
-        merged.push_back(*from.next_key());
-        from.cancel(from.next()->node);
+TEST_CASE("TimerQueue: the second table's timers share the lists, in the order set",
+          "[R25][R34][timer_queue]") {
+    TimerQueue queue;
+    queue.resize(3);
+    queue.resize_second(3);
+    const auto a = queue.acquire(duration{10});
+    const auto b = queue.acquire(duration{5});
+    // All due at 10 but the last; at one instant, set alternately in the two tables.
+    queue.schedule(0, a, at(0));
+    queue.schedule(TimerQueue::second | 0, a, at(0));
+    queue.schedule(1, a, at(0));
+    queue.schedule(TimerQueue::second | 1, b, at(5));
+    queue.schedule(2, b, at(5));
+    queue.schedule(TimerQueue::second | 2, b, at(6));  // due at 11
+    REQUIRE(queue.next_key() == std::optional<DeadlineKey>{DeadlineKey{10, -10}});
+    std::vector<TimerQueue::NodeId> order;
+    while (auto due = queue.next()) {
+        order.push_back(due->node);
+        queue.cancel(due->node);
     }
-    REQUIRE(merged == std::vector<DeadlineKey>{{10, 100}, {10, 101}, {10, 102}, {10, 103}, {11, 104}});
-    // A queue's own counter stays ahead of the sequences it was given.
-    REQUIRE(second.next_sequence() == 105);
+    REQUIRE(order == std::vector<TimerQueue::NodeId>{0, TimerQueue::second | 0, 1, TimerQueue::second | 1, 2,
+                                                     TimerQueue::second | 2});
 }

@@ -50,9 +50,9 @@ public:
     /// Where a handle leads: a live conversation, a closed one, or nowhere.
     enum class Lookup : std::uint8_t { live, closed, unknown };
 
-    /// At most 2^29 slots, that is 536,870,912 conversations live at once (about 170 GB
-    /// of engine): a slot's four timers take node ids below 2^31 (timer_queue.hpp).
-    static constexpr std::uint32_t max_slots = std::uint32_t{1} << 29;
+    /// At most 2^28 slots, that is 268,435,456 conversations live at once (about 80 GB
+    /// of engine): a slot's four timers take node ids below 2^30 (timer_queue.hpp).
+    static constexpr std::uint32_t max_slots = std::uint32_t{1} << 28;
     /// At most 2^53 - 1 conversations over the site's life (285 years at a million a
     /// second): a serial must fit the 53 bits the waiting line's key leaves it (R10, R29).
     static constexpr std::uint64_t max_started = (std::uint64_t{1} << 53) - 1;

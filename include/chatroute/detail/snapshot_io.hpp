@@ -99,7 +99,6 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
     out.put(workflow_.wrap_up_resolution.has_value());
     out.put(std::string_view{workflow_.wrap_up_resolution.value_or("")});
     out.put(last_now_.time_since_epoch().count());
-    out.put(timers_.sequence());
 
     // Spaces and their rings' positions (R9)
     out.put(static_cast<std::uint32_t>(spaces_.size()));
@@ -136,12 +135,10 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
         }
     }
 
-    // Conversations and their timers
-    const auto lists = timers_.lists();
+    // Conversations
     conversations_.write(out);
     for (std::uint32_t i = 0; i < conversations_.slots(); ++i) {
-        const ConvIx c{i};
-        const detail::ConversationRecord& conv = conversations_[c];
+        const detail::ConversationRecord& conv = conversations_[ConvIx{i}];
         if (!conv.live) continue;
         out.put(i);
         out.put(conv.serial);
@@ -156,36 +153,43 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
         out.put(conv.warned);
         out.put(conv.awaiting_reply);
         detail::put_names(out, skills_.names(conv.skills));
-        for (std::uint32_t slot = 0; slot < detail::timer_slots; ++slot) {
-            const auto at = static_cast<detail::TimerSlot>(slot);
-            out.put(timers_.scheduled(c, at));
-            if (!timers_.scheduled(c, at)) continue;
-            const auto& node = timers_.at(c, at);
-            out.put(node.deadline);
-            out.put(node.sequence);
-            out.put(timers_.length_of(lists, c, at).count());
-        }
     }
 
-    // R34's pending returns, in the order they were set
-    std::vector<std::uint32_t> records;
-    for (std::uint32_t r = 0; r < returns_.size(); ++r)
-        if (timers_.return_scheduled(r)) records.push_back(r);
-    std::sort(records.begin(), records.end(),
-              [&](auto x, auto y) { return timers_.return_at(x).sequence < timers_.return_at(y).sequence; });
-    out.put(static_cast<std::uint32_t>(records.size()));
-    for (std::uint32_t r : records) {
-        const auto& node = timers_.return_at(r);
+    // R34's pending returns, in the order their timers fire (record ids are not written)
+    const auto timers = timers_.in_firing_order();
+    std::vector<std::uint32_t> place(returns_.size(), detail::nil);  // record -> place in this section
+    std::uint32_t returns = 0;
+    for (const auto& t : timers)
+        if (t.due.is_return) place[t.due.record] = returns++;
+    out.put(returns);
+    for (const auto& t : timers) {
+        if (!t.due.is_return) continue;
+        const std::uint32_t r = t.due.record;
         out.put(returns_[r].agent.value);
-        out.put(node.deadline);
-        out.put(node.sequence);
-        out.put(timers_.return_length_of(lists, r).count());
         std::vector<std::uint32_t> spaces;
         for (MemberIx m : returns_[r].members)
             if (roster_[m].return_record == r) spaces.push_back(roster_[m].space.value);
         out.put(static_cast<std::uint32_t>(spaces.size()));
         for (std::uint32_t s : spaces) out.put(s);
     }
+
+    // Every timer, in the order it fires (R25)
+    out.put(static_cast<std::uint32_t>(timers.size()));
+    for (const auto& [due, length] : timers) {
+        out.put(static_cast<std::uint8_t>(due.is_return ? detail::timer_slots : static_cast<std::uint32_t>(due.slot)));
+        out.put(due.is_return ? place[due.record] : due.conversation.value);
+        out.put(due.deadline.time_since_epoch().count());
+        out.put(length.count());
+    }
+
+    // Pending offers, each agent's in the order made (R14), agents and spaces ascending
+    std::vector<std::uint32_t> offers;
+    for (std::uint32_t a = 0; a < roster_.agent_count(); ++a)
+        for (const detail::MemberRef& ref : roster_.agent(AgentIx{a}).members)
+            for (ConvIx c = ledger_.slots(ref.member).offers_head; c.some(); c = conversations_[c].offer_next)
+                offers.push_back(c.value);
+    out.put(static_cast<std::uint32_t>(offers.size()));
+    for (std::uint32_t c : offers) out.put(c);
 }
 
 CHATROUTE_ENGINE_TEMPLATE
@@ -209,10 +213,8 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     if (!wrap_up && !wrap_up_name.empty()) return bad();
     if (wrap_up) workflow_.wrap_up_resolution = std::move(wrap_up_name);
     last_now_ = instant_ = time_point{duration{in.get<std::int64_t>()}};
-    const auto sequence = in.get<std::uint64_t>();
     if (!in.ok() || plan_ > Plan::enterprise || missed_offer_scope_ > MissedOfferScope::offer_space ||
-        default_limit_ > max_conversation_limit || !validate(workflow_) ||
-        sequence > detail::ConversationTimers::max_sequence || last_now_ > latest_instant)
+        default_limit_ > max_conversation_limit || !validate(workflow_) || last_now_ > latest_instant)
         return bad();
     if (return_after) set_return_after(*return_after);
 
@@ -276,22 +278,13 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     std::sort(ring_positions.begin(), ring_positions.end());
     if (std::adjacent_find(ring_positions.begin(), ring_positions.end()) != ring_positions.end()) return bad();
 
-    // Conversations: the table's section, then each live record with its timers
-    struct Timer {
-        std::uint64_t sequence;
-        std::int64_t deadline;
-        duration length;
-        ConvIx c;
-        detail::TimerSlot slot;
-        std::uint32_t record;
-    };
-    std::vector<Timer> timers;
+    // Conversations: the table's section, then each live record
     if (!conversations_.read(in)) return bad();
     timers_.grow_conversations(conversations_.slots());
     timer_nodes_ = conversations_.slots() * detail::timer_slots;
     std::vector<bool> free(conversations_.slots(), false);
     for (std::uint32_t slot : conversations_.free_slots()) free[slot] = true;
-    std::vector<ConvIx> offered;
+    std::size_t offered = 0;
     std::vector<std::uint64_t> serials;  // each conversation's start number is its own (R10's age order)
     for (std::uint32_t i = 0; i < conversations_.slots() && in.ok(); ++i) {
         if (free[i]) continue;
@@ -318,15 +311,7 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
             return bad();
         conv.priority = priority;
         conv.skills = skills_.acquire(names);
-        for (std::uint32_t slot = 0; slot < detail::timer_slots; ++slot) {
-            if (!in.get_bool()) continue;
-            const auto deadline = in.get<std::int64_t>();
-            const auto sequence = in.get<std::uint64_t>();
-            const duration length{in.get<std::int64_t>()};
-            if (!in.ok() || length <= duration::zero()) return bad();
-            timers.push_back({sequence, deadline, length, ConvIx{i}, static_cast<detail::TimerSlot>(slot), nil});
-        }
-        if (conv.offered_to.some()) offered.push_back(ConvIx{i});
+        if (conv.offered_to.some()) ++offered;
         const MemberIx m = conv.assignee.some() ? roster_.find(conv.assignee, conv.space) : MemberIx{};
         if (conv.assignee.some()) ledger_.restore_assigned(conv.assignee, m.some() ? m : ensure_member(conv.assignee, conv.space));
     }
@@ -335,18 +320,11 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
     if (std::adjacent_find(serials.begin(), serials.end()) != serials.end()) return bad();  // two with one start
 
     // R34's pending returns
-    const std::uint32_t record_count = in.get_count(32);
-    std::uint64_t previous_sequence = 0;
+    const std::uint32_t record_count = in.get_count(8);
     for (std::uint32_t r = 0; r < record_count && in.ok(); ++r) {
         const auto agent = in.get<std::uint32_t>();
-        const auto deadline = in.get<std::int64_t>();
-        const auto seq = in.get<std::uint64_t>();
-        const duration length{in.get<std::int64_t>()};
         const std::uint32_t spaces = in.get_count(4);
-        if (!in.ok() || agent >= agent_count || length <= duration::zero() || spaces == 0 ||
-            (r > 0 && seq <= previous_sequence))
-            return bad();
-        previous_sequence = seq;
+        if (!in.ok() || agent >= agent_count || spaces == 0) return bad();
         returns_.emplace_back();
         returns_.back().agent = AgentIx{agent};
         for (std::uint32_t i = 0; i < spaces && in.ok(); ++i) {
@@ -358,40 +336,53 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
             returns_.back().members.push_back(m);
             ++returns_.back().pending;
         }
-        timers.push_back({seq, deadline, length, ConvIx{}, detail::TimerSlot::answer, r});
     }
     if (!in.ok()) return bad();
     timers_.grow_returns(returns_.size());
 
-    // Timers in the order they were set; each reachable from the snapshot's instant (R25)
-    std::sort(timers.begin(), timers.end(), [](const Timer& x, const Timer& y) { return x.sequence < y.sequence; });
-    for (std::size_t i = 0; i < timers.size(); ++i) {
-        const Timer& t = timers[i];
-        if ((i > 0 && timers[i - 1].sequence == t.sequence) || t.sequence >= sequence) return bad();
-        const std::int64_t now = last_now_.time_since_epoch().count();
-        if (t.deadline <= now || t.deadline > now + t.length.count()) return SnapshotError::unreachable_deadline;
-        // One duration's timers fire in the order they were set: bytes where a later one is
-        // due first describe no reachable state.
-        bool fits;
-        if (t.record == nil) {
-            const ListId list = timers_.acquire(t.length);
-            fits = timers_.restore(t.c, t.slot, list, t.deadline, t.sequence);
-            timers_.release(list);
-        } else {
-            const ListId list = timers_.acquire_return(t.length);
-            fits = timers_.restore_return(t.record, list, t.deadline, t.sequence);
-            timers_.release_return(list);
-        }
+    // Timers in the order they fire; each reachable from the snapshot's instant (R25)
+    const std::uint32_t timer_count = in.get_count(21);
+    const std::int64_t now = last_now_.time_since_epoch().count();
+    detail::DeadlineKey previous{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::min()};
+    std::uint32_t return_timers = 0;
+    for (std::uint32_t i = 0; i < timer_count && in.ok(); ++i) {
+        const auto what = in.get<std::uint8_t>();
+        const auto index = in.get<std::uint32_t>();
+        const auto deadline = in.get<std::int64_t>();
+        const duration length{in.get<std::int64_t>()};
+        const bool is_return = what == detail::timer_slots;
+        if (!in.ok() || what > detail::timer_slots || length <= duration::zero() || length > max_timing ||
+            (is_return ? index >= record_count || timers_.return_scheduled(index)
+                       : index >= conversations_.slots() || free[index] ||
+                             timers_.scheduled(ConvIx{index}, static_cast<detail::TimerSlot>(what))))
+            return bad();
+        if (deadline <= now || deadline > now + length.count()) return SnapshotError::unreachable_deadline;
+        // The order of firing is the order of the keys (timer_queue.hpp): bytes out of it
+        // describe the same timers in an order the engine never writes.
+        const detail::DeadlineKey key{deadline, -length.count()};
+        if (key < previous) return bad();
+        previous = key;
+        const ListId list = timers_.acquire(length);
+        const bool fits = is_return ? timers_.restore_return(index, list, deadline)
+                                    : timers_.restore(ConvIx{index}, static_cast<detail::TimerSlot>(what), list, deadline);
+        timers_.release(list);
         if (!fits) return bad();
+        if (is_return) ++return_timers;
     }
-    timers_.set_sequence(sequence);
+    if (!in.ok()) return bad();
+    if (return_timers != record_count) return SnapshotError::inconsistent;  // a return without its timer
 
-    // Derived: pending offers in offer order, the waiting line, the rings
-    std::sort(offered.begin(), offered.end(), [&](ConvIx x, ConvIx y) {
-        return timers_.at(x, detail::TimerSlot::answer).sequence < timers_.at(y, detail::TimerSlot::answer).sequence;
-    });
-    for (ConvIx c : offered) {
+    // Pending offers, each agent's in the order made; every offered conversation once
+    const std::uint32_t offer_count = in.get_count(4);
+    if (!in.ok() || offer_count != offered) return bad();
+    std::vector<bool> named(conversations_.slots(), false);
+    for (std::uint32_t i = 0; i < offer_count && in.ok(); ++i) {
+        const auto index = in.get<std::uint32_t>();
+        if (!in.ok() || index >= conversations_.slots() || free[index]) return bad();
+        const ConvIx c{index};
         detail::ConversationRecord& conv = conversations_[c];
+        if (conv.offered_to.none() || named[index]) return bad();
+        named[index] = true;
         const AgentIx a = conv.offered_to;
         const MemberIx m = roster_.find(a, conv.space);
         if (m.none() || !timers_.scheduled(c, detail::TimerSlot::answer) || conv.status != Status::waiting_for_agent)
@@ -399,6 +390,9 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         conv.offered_to = AgentIx{};
         ledger_.add_offer(conversations_, c, a, m);
     }
+    if (!in.ok()) return bad();
+
+    // Derived: the waiting line, the rings
     for (std::uint32_t i = 0; i < conversations_.slots(); ++i) {
         const detail::ConversationRecord& conv = conversations_[ConvIx{i}];
         if (conv.live && conv.status == Status::waiting_for_agent && conv.offered_to.none() && !conv.ended)

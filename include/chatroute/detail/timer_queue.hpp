@@ -6,14 +6,24 @@
 // duration keeps them sorted for free (libevent's "common timeouts"). A small heap over
 // the lists' heads picks the next deadline. Schedule and cancel are O(1) in the number of
 // timers; only the heap of lists, O(log lists), is touched when a head changes.
-// Ties fire in the order they were set: the key is (deadline, sequence of setting).
+//
+// Order of firing (R25: ties fire in the order they were set) needs no sequence number.
+// Of two timers due at one instant, the one with the longer duration was set at an
+// earlier instant, and time only moves forward, so it was set first. Two timers due at
+// one instant with one duration were set at one instant, and are on one list, whose
+// order is the order they were set. So a timer's key is (deadline, -duration), then its
+// place in its list; every timer the engine keeps (conversations' and agents' returns
+// alike) is in this one queue so that the rule holds across all of them. Without a sequence a node is 16 bytes, and a
+// conversation's four nodes share one 64-byte line (decision 70).
 //
 // Lists (R38): a list is found by its duration in O(1) through a HashIndex keyed by the
 // duration's count, and list ids are 32 bits, so any number of distinct durations works.
-// Nodes are 24 bytes (issue 13: a quarter of the engine's bytes were timer nodes): a node
-// does not name its list. The head's `prev` and the tail's `next` carry the list id with
-// the top bit set, so unlinking a node from the middle needs no list at all and one at an
-// end finds its list in the link it already reads.
+// A node does not name its list. The head's `prev` and the tail's `next` carry the list
+// id with the top bit set, so unlinking a node from the middle needs no list at all and
+// one at an end finds its list in the link it already reads.
+//
+// Banks: nodes live in two tables that grow apart, one per kind of owner (conversation
+// slots; return records). The second-highest bit of a node id names its table.
 //
 // Lists are reference-counted: acquire() takes a reference, release() gives it back. A
 // list with no references and no scheduled timers is freed at once and its id reused
@@ -21,28 +31,26 @@
 // remain on it stays findable (acquire() revives it) and is freed when its last timer
 // leaves. Memory is therefore proportional to the durations in use, however many
 // configurations came and went.
-//
-// Sequences: schedule(id, list, now) draws the next sequence from this queue's counter;
-// schedule(id, list, now, sequence) takes it from the caller, so two queues can share one
-// counter and be merged by next_key(). Within a list, keys must come in increasing
-// (deadline, sequence) order, which a shared, increasing counter and a clock that only
-// moves forward guarantee.
 
 #include <chatroute/clock.hpp>
 #include <chatroute/detail/chunked_vector.hpp>
 #include <chatroute/detail/hash_index.hpp>
 #include <chatroute/detail/indexed_heap.hpp>
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
 namespace chatroute::detail {
 
+/// The order of firing: deadline (µs), then the longer duration first (it was set
+/// earlier). Within one list, place in the list breaks the remaining ties.
 struct DeadlineKey {
     std::int64_t deadline = 0;
-    std::uint64_t sequence = 0;
+    std::int64_t minus_length = 0;  ///< -duration in µs (durations are positive)
     friend constexpr auto operator<=>(const DeadlineKey&, const DeadlineKey&) = default;
 };
 
@@ -57,11 +65,12 @@ public:
     /// names (the head's prev, the tail's next); node and list ids stay below end_tag.
     struct Node {
         std::int64_t deadline = 0;
-        std::uint64_t sequence = 0;
         std::uint32_t prev = nil;
         std::uint32_t next = nil;
     };
     static constexpr std::uint32_t end_tag = 0x8000'0000;
+    /// Set in the ids of the second table's nodes; below it, the first table's.
+    static constexpr NodeId second = 0x4000'0000;
 
     struct List {
         std::int64_t length = 0;
@@ -76,6 +85,13 @@ public:
     struct Due {
         time_point deadline;
         NodeId node;
+    };
+
+    /// A scheduled timer, for snapshots.
+    struct Timer {
+        NodeId node;
+        std::int64_t deadline;
+        duration length;
     };
 
     // The list for timers of this duration, made on first use; takes a reference
@@ -123,55 +139,58 @@ public:
         return std::nullopt;
     }
 
+    // Node ids 0 .. node_count - 1 of the first table; second-table ids are `second | i`
+    // for i below second_count.
     void resize(std::size_t node_count) {
-        CHATROUTE_ASSERT(node_count <= end_tag);
+        CHATROUTE_ASSERT(node_count <= second);
         nodes_.resize(node_count);
+    }
+    void resize_second(std::size_t node_count) {
+        CHATROUTE_ASSERT(node_count <= second);
+        seconds_.resize(node_count);
     }
     void reserve(std::size_t node_count) { nodes_.reserve(node_count); }
     [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
+    [[nodiscard]] std::size_t second_count() const { return seconds_.size(); }
     [[nodiscard]] std::size_t size() const { return scheduled_; }
 
-    [[nodiscard]] bool scheduled(NodeId id) const { return nodes_[id].prev != nil || nodes_[id].next != nil; }
-    [[nodiscard]] time_point deadline(NodeId id) const {
-        return time_point{duration{nodes_[id].deadline}};
-    }
-    [[nodiscard]] const Node& node(NodeId id) const { return nodes_[id]; }
+    [[nodiscard]] bool scheduled(NodeId id) const { return at(id).prev != nil || at(id).next != nil; }
+    [[nodiscard]] time_point deadline(NodeId id) const { return time_point{duration{at(id).deadline}}; }
+    [[nodiscard]] const Node& node(NodeId id) const { return at(id); }
 
-    // Sets timer `id` to fire at now + the list's duration, with the queue's own next
-    // sequence. O(1), plus O(log lists) if the list was empty.
-    void schedule(NodeId id, ListId list, time_point now) { schedule(id, list, now, next_sequence_); }
-
-    // The same with a sequence from the caller (a counter shared by several queues). It
-    // must be greater than that of every timer still on the list with the same deadline.
-    void schedule(NodeId id, ListId list, time_point now, std::uint64_t sequence) {
+    // Sets timer `id` to fire at now + the list's duration. `now` must not be before the
+    // instant of any earlier schedule() (the engine's clock only moves forward, R26).
+    // O(1), plus O(log lists) if the list was empty.
+    void schedule(NodeId id, ListId list, time_point now) {
         CHATROUTE_ASSERT(list < lists_.size() && lists_[list].live);
-        schedule_exact(id, list, now.time_since_epoch().count() + lists_[list].length, sequence);
+        const std::int64_t instant = now.time_since_epoch().count();
+        CHATROUTE_ASSERT(instant >= latest_set_, "a timer set at an instant before an earlier one's");
+        latest_set_ = instant;
+        schedule_exact(id, list, instant + lists_[list].length);
     }
 
-    // Whether a timer with this deadline and sequence may join the list's tail: keys within
-    // a list increase. Restoring checks it first, so bytes that break it are refused. O(1).
-    [[nodiscard]] bool appendable(ListId list, std::int64_t deadline, std::uint64_t sequence) const {
+    // Whether a timer with this deadline may join the list's tail: deadlines within a
+    // list never decrease. Restoring checks it first, so bytes that break it are refused.
+    // O(1).
+    [[nodiscard]] bool appendable(ListId list, std::int64_t deadline) const {
         const NodeId tail = lists_[list].tail;
-        return tail == nil || key_of(tail) < DeadlineKey{deadline, sequence};
+        return tail == nil || at(tail).deadline <= deadline;
     }
 
-    // For restoring a snapshot: a timer exactly as it was. Within a list, timers must come
-    // in increasing (deadline, sequence) order. O(1), plus O(log lists) if the list was
-    // empty.
-    void schedule_exact(NodeId id, ListId list, std::int64_t deadline, std::uint64_t sequence) {
-        CHATROUTE_ASSERT(id < nodes_.size() && !scheduled(id));
+    // For restoring a snapshot: a timer exactly as it was, at its list's tail (see
+    // appendable()). O(1), plus O(log lists) if the list was empty.
+    void schedule_exact(NodeId id, ListId list, std::int64_t deadline) {
+        CHATROUTE_ASSERT(!scheduled(id));
         CHATROUTE_ASSERT(list < lists_.size() && lists_[list].live);
-        Node& node = nodes_[id];
         List& owner = lists_[list];
-        CHATROUTE_ASSERT((owner.tail == nil || key_of(owner.tail) < DeadlineKey{deadline, sequence}));
-        node = Node{deadline, sequence, owner.tail == nil ? end_tag | list : owner.tail, end_tag | list};
-        if (owner.tail != nil) nodes_[owner.tail].next = id;
+        CHATROUTE_ASSERT(appendable(list, deadline));
+        at(id) = Node{deadline, owner.tail == nil ? end_tag | list : owner.tail, end_tag | list};
+        if (owner.tail != nil) at(owner.tail).next = id;
         owner.tail = id;
         if (owner.head == nil) {
             owner.head = id;
-            heap_.push(key_of(id), list, moved());
+            heap_.push(key_of(id, owner), list, moved());
         }
-        if (sequence >= next_sequence_) next_sequence_ = sequence + 1;
         ++scheduled_;
     }
 
@@ -179,15 +198,16 @@ public:
     // if it was its list's head. Frees its list if it was the last timer of a list with no
     // references left.
     void cancel(NodeId id) {
-        const Node node = nodes_[id];
+        Node& slot = at(id);
+        const Node node = slot;
         if (node.prev == nil && node.next == nil) return;
-        nodes_[id] = Node{};
+        slot = Node{};
         --scheduled_;
         const bool head = (node.prev & end_tag) != 0;
         const bool tail = (node.next & end_tag) != 0;
         if (!head && !tail) {  // the middle: the neighbours only, no list
-            nodes_[node.prev].next = node.next;
-            nodes_[node.next].prev = node.prev;
+            at(node.prev).next = node.next;
+            at(node.next).prev = node.prev;
             return;
         }
         const ListId list = (head ? node.prev : node.next) & ~end_tag;
@@ -198,47 +218,60 @@ public:
             if (owner.refs == 0) free_list(list);
         } else if (head) {
             owner.head = node.next;
-            nodes_[node.next].prev = node.prev;
-            heap_.rekey(owner.heap_position, key_of(node.next), moved());
+            at(node.next).prev = node.prev;
+            heap_.rekey(owner.heap_position, key_of(node.next, owner), moved());
         } else {
             owner.tail = node.prev;
-            nodes_[node.prev].next = node.next;
+            at(node.prev).next = node.next;
         }
     }
 
     // The list a scheduled timer is on: walks to its list's tail, O(timers after it). For
-    // snapshots and checks, which visit every list once through lists_of().
+    // tests and checks.
     [[nodiscard]] ListId list_of(NodeId id) const {
         CHATROUTE_ASSERT(scheduled(id));
-        NodeId at = id;
-        while (after(at) != nil) at = after(at);
-        return nodes_[at].next & ~end_tag;
+        NodeId node = id;
+        while (after(node) != nil) node = after(node);
+        return at(node).next & ~end_tag;
     }
 
-    // Every node's list (no_list where nothing is scheduled), indexed by node: one walk of
-    // each live list, O(lists + timers). For snapshots.
-    [[nodiscard]] std::vector<ListId> lists_of() const {
-        std::vector<ListId> of(nodes_.size(), no_list);
-        for (ListId list = 0; list < lists_.size(); ++list)
-            for (NodeId at = lists_[list].live ? lists_[list].head : nil; at != nil; at = after(at)) of[at] = list;
-        return of;
+    // Every scheduled timer in the order it would fire: by key, then by place in its list.
+    // One walk of each live list and a sort, O(lists + timers · log timers). For snapshots.
+    [[nodiscard]] std::vector<Timer> in_firing_order() const {
+        struct Placed {
+            DeadlineKey key;
+            std::uint64_t place;
+            Timer timer;
+        };
+        std::vector<Placed> all;
+        all.reserve(scheduled_);
+        for (ListId list = 0; list < lists_.size(); ++list) {
+            const List& owner = lists_[list];
+            std::uint64_t place = 0;
+            for (NodeId node = owner.live ? owner.head : nil; node != nil; node = after(node))
+                all.push_back({key_of(node, owner), place++, {node, at(node).deadline, duration{owner.length}}});
+        }
+        std::sort(all.begin(), all.end(), [](const Placed& x, const Placed& y) {
+            return x.key != y.key ? x.key < y.key : x.place < y.place;
+        });
+        std::vector<Timer> timers;
+        timers.reserve(all.size());
+        for (const Placed& p : all) timers.push_back(p.timer);
+        return timers;
     }
 
-    // The timer that fires first: least (deadline, sequence). O(1).
+    // The timer that fires first: least key, first in its list. O(1).
     [[nodiscard]] std::optional<Due> next() const {
         if (heap_.empty()) return std::nullopt;
         const NodeId head = lists_[heap_.top().id].head;
         return Due{deadline(head), head};
     }
 
-    // The (deadline, sequence) of the timer that fires first, to merge several queues. O(1).
+    // The key of the timer that fires first. O(1).
     [[nodiscard]] std::optional<DeadlineKey> next_key() const {
         if (heap_.empty()) return std::nullopt;
         return heap_.top().key;
     }
-
-    [[nodiscard]] std::uint64_t next_sequence() const { return next_sequence_; }
-    void set_next_sequence(std::uint64_t sequence) { next_sequence_ = sequence; }
 
     // List ids in use or free: ids are below this. A freed id is not live (list_live()).
     [[nodiscard]] std::size_t list_count() const { return lists_.size(); }
@@ -248,21 +281,32 @@ public:
     // Timers on the list: walks it, O(its timers); for tests and checks.
     [[nodiscard]] std::size_t list_timers(ListId list) const {
         std::size_t count = 0;
-        for (NodeId at = lists_[list].head; at != nil; at = after(at)) ++count;
+        for (NodeId node = lists_[list].head; node != nil; node = after(node)) ++count;
         return count;
     }
     [[nodiscard]] duration list_length(ListId list) const { return duration{lists_[list].length}; }
 
     [[nodiscard]] std::size_t memory_bytes() const {
-        return nodes_.memory_bytes() + lists_.capacity() * sizeof(List) +
+        return nodes_.memory_bytes() + seconds_.memory_bytes() + lists_.capacity() * sizeof(List) +
                heap_.entries().capacity() * sizeof(heap_.top()) + by_length_.memory_bytes();
     }
 
 private:
-    // The timer after `at` on its list; nil at the tail.
-    [[nodiscard]] NodeId after(NodeId at) const { return (nodes_[at].next & end_tag) ? nil : nodes_[at].next; }
+    // A node by id, in its table. Second-table ids are rare (agents' returns), so the
+    // branch is predicted.
+    CHATROUTE_DETAIL_ALWAYS_INLINE Node& at(NodeId id) {
+        return (id & second) ? seconds_[id & ~second] : nodes_[id];
+    }
+    CHATROUTE_DETAIL_ALWAYS_INLINE const Node& at(NodeId id) const {
+        return (id & second) ? seconds_[id & ~second] : nodes_[id];
+    }
 
-    [[nodiscard]] DeadlineKey key_of(NodeId id) const { return {nodes_[id].deadline, nodes_[id].sequence}; }
+    // The timer after `node` on its list; nil at the tail.
+    [[nodiscard]] NodeId after(NodeId node) const { return (at(node).next & end_tag) ? nil : at(node).next; }
+
+    [[nodiscard]] DeadlineKey key_of(NodeId id, const List& owner) const {
+        return {at(id).deadline, -owner.length};
+    }
 
     void free_list(ListId list) {
         List& owner = lists_[list];
@@ -280,14 +324,15 @@ private:
     };
     ListMoved moved() { return {&lists_}; }
 
-    ChunkedVector<Node> nodes_;  ///< grows by chunks: slack ≤ one chunk (issue 13)
+    ChunkedVector<Node> nodes_;    ///< the first table; grows by chunks: slack ≤ one chunk (issue 13)
+    ChunkedVector<Node> seconds_;  ///< the second table
     std::vector<List> lists_;
     HashIndex by_length_;  // duration count -> live list
     ListId free_list_ = no_list;
     std::size_t live_lists_ = 0;
     IndexedHeap<DeadlineKey> heap_;
-    std::uint64_t next_sequence_ = 0;
     std::size_t scheduled_ = 0;
+    std::int64_t latest_set_ = std::numeric_limits<std::int64_t>::min();  // the order of firing needs it
 };
 
 }  // namespace chatroute::detail
