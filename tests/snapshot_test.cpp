@@ -259,6 +259,29 @@ TEST_CASE("the snapshot lists every timer once, in the order it fires; bytes in 
     CHECK(sink.events.empty());
 }
 
+TEST_CASE("a role revoked while its agent still holds a conversation there snapshots and restores [R5][R27]",
+          "[snapshot][R5][R27]") {
+    // The model test's snapshot round trip found it: the revoked grant's old ring place was
+    // written, restore (rightly) does not keep one, so the engine refused its own bytes.
+    Desk desk;
+    const SpaceId s = desk.space();
+    (void)desk.agent();
+    REQUIRE(desk.engine.grant_role(desk.engine.agent_at(0).value(), s));  // ring place 0
+    const AgentId ana = desk.ready_agent(s);                               // ring place 1
+    const ConversationId chat = desk.engine.start_conversation(s).value();
+    REQUIRE(desk.engine.offered_to(chat).value() == ana);
+    REQUIRE(desk.engine.accept(chat, ana));
+    REQUIRE(desk.engine.revoke_role(ana, s));
+    REQUIRE(desk.engine.assignee(chat).value() == ana);  // the membership stays while the chat does
+    const std::vector<std::byte> bytes = desk.engine.snapshot();
+    ManualClock clock = desk.clock;
+    RecordingSink sink;
+    auto restored = Engine<ManualClock&, RecordingSink&>::restore(bytes, clock, sink);
+    REQUIRE(restored.has_value());
+    CHECK(restored->snapshot() == bytes);
+    CHECK(restored->has_role(ana, s).value() == false);
+}
+
 TEST_CASE("every input that once crashed fuzz_restore gives an engine or an error [R27][R25]", "[snapshot][R27][R25]") {
     // The fuzzer's own reading of an input: the first byte says whether to seal the checksum.
     // timers_out_of_order: two timers of one duration whose deadlines run against the order

@@ -32,6 +32,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -306,6 +307,28 @@ struct Pair {
             f.detail = *diff;
             return f;
         }
+        if (index % restore_every == restore_every - 1) {
+            if (auto diff = restore_engine()) {
+                f.kind = "snapshot";
+                f.detail = *diff;
+                return f;
+            }
+        }
+        return std::nullopt;
+    }
+
+    // Every restore_every commands the engine is replaced by one restored from its own
+    // snapshot, which then runs on against the model: R25's order of timers due together
+    // and the order of each agent's offers (R14) must survive the bytes.
+    static constexpr std::size_t restore_every = 7;
+    std::optional<std::string> restore_engine() {
+        const std::vector<std::byte> bytes = engine.target.snapshot();
+        auto copy = EngineType::restore(bytes, engine.clock, engine.sink);
+        if (!copy) return fmt::format("the engine refused its own snapshot: {}", to_string(copy.error()));
+        if (copy->snapshot() != bytes) return std::string("the restored engine writes other bytes");
+        // An engine that refers to its clock and sink cannot be assigned: it is replaced.
+        std::destroy_at(&engine.target);
+        std::construct_at(&engine.target, std::move(*copy));
         return std::nullopt;
     }
 

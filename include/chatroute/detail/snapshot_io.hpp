@@ -130,7 +130,7 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
             out.put(x.space.value);
             out.put(x.role);
             out.put(x.available);
-            out.put(x.ring_order);
+            out.put(x.role ? x.ring_order : std::uint64_t{0});  // a revoked grant's place is no state
             out.put(ledger_.slots(m).limit);
         }
     }
