@@ -636,7 +636,7 @@ private:
     }
 
     void write_state(detail::ByteWriter& out) const;
-    [[nodiscard]] SnapshotError read_state(detail::ByteReader& in);
+    [[nodiscard]] std::optional<SnapshotError> read_state(detail::ByteReader& in);  // nullopt: read fine
 
     // ---- Handles ----
 

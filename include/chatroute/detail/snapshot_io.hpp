@@ -45,8 +45,7 @@ tl::expected<Engine<C, S, P>, SnapshotError> Engine<C, S, P>::restore(std::span<
 
     Engine engine(std::forward<C>(clock), std::forward<S>(sink));
     detail::ByteReader in(body.subspan(header));
-    const SnapshotError read = engine.read_state(in);
-    if (read != SnapshotError::inconsistent) return tl::unexpected(read);  // inconsistent here means "read fine"
+    if (const auto fault = engine.read_state(in)) return tl::unexpected(*fault);
     if (!in.at_end() || engine.check_invariants()) return tl::unexpected(SnapshotError::inconsistent);
     // One state, one encoding: bytes that describe a valid state in a way the engine would
     // not have written (an unset option with a value, unsorted names, …) are refused, so a
@@ -193,9 +192,8 @@ void Engine<C, S, P>::write_state(detail::ByteWriter& out) const {
 }
 
 CHATROUTE_ENGINE_TEMPLATE
-SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
+std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in) {
     using detail::nil;
-    const SnapshotError fine = SnapshotError::inconsistent;  // see restore(): "read without fault"
     // Bytes that end early are truncated; a value out of its range is inconsistent.
     const auto bad = [&] { return in.cut_short() ? SnapshotError::truncated : SnapshotError::inconsistent; };
 
@@ -402,7 +400,7 @@ SnapshotError Engine<C, S, P>::read_state(detail::ByteReader& in) {
         if (roster_[MemberIx{m}].agent.some()) refresh(MemberIx{m}, false);
     waiting_.take_dirty(heads_);  // nothing may route: check_invariants() says so
     heads_.clear();
-    return fine;
+    return std::nullopt;
 }
 
 }  // namespace chatroute
