@@ -636,7 +636,8 @@ private:
     }
 
     void write_state(detail::ByteWriter& out) const;
-    [[nodiscard]] std::optional<SnapshotError> read_state(detail::ByteReader& in);  // nullopt: read fine
+    /// The first fault in the bytes, or none: a half-read engine is never checked or used.
+    [[nodiscard]] std::optional<SnapshotError> read_state(detail::ByteReader& in);
 
     // ---- Handles ----
 

@@ -35,6 +35,13 @@ std::optional<std::string> Engine<C, S, P>::check_invariants() const {
         if (waits == conv.assignee.some()) return broken("assignee does not match its status");
         if (!waits && conv.offered_to.some()) return broken("offer pending after acceptance");
         if (waits && conv.ended) return broken("waiting but ended");
+        // R20: only an end moves a conversation to wrapping_up, and it sets `ended`.
+        if (conv.ended != (conv.status == Status::wrapping_up)) return broken("ended does not match wrapping_up");
+        for (std::uint32_t slot = 0; slot < detail::timer_slots; ++slot) {
+            const auto s = static_cast<TimerSlot>(slot);
+            if (timers_.scheduled(c, s) && !timer_rule(detail::kind_of(s, conv.status, conv.warned), conv.status))
+                return broken("a timer that cannot run in its status");
+        }
         if (conv.queued != (waits && conv.offered_to.none())) return broken("waiting line membership is wrong");
         if (conv.preferred.some()) return broken("a preferred agent outlived its command");
         if (conv.offered_to.some()) {

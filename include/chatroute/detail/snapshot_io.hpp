@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace chatroute {
@@ -45,7 +46,7 @@ tl::expected<Engine<C, S, P>, SnapshotError> Engine<C, S, P>::restore(std::span<
 
     Engine engine(std::forward<C>(clock), std::forward<S>(sink));
     detail::ByteReader in(body.subspan(header));
-    if (const auto fault = engine.read_state(in)) return tl::unexpected(*fault);
+    if (const std::optional<SnapshotError> fault = engine.read_state(in)) return tl::unexpected(*fault);
     if (!in.at_end() || engine.check_invariants()) return tl::unexpected(SnapshotError::inconsistent);
     // One state, one encoding: bytes that describe a valid state in a way the engine would
     // not have written (an unset option with a value, unsorted names, …) are refused, so a
@@ -339,10 +340,30 @@ std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in)
     timers_.grow_returns(returns_.size());
 
     // Timers in the order they fire; each reachable from the snapshot's instant (R25)
+    // A space's timings never change, so a conversation's timer has the duration its
+    // space gives its kind; its max duration (R18) was set when it started, in the space
+    // it started in, which a transfer may since have changed.
+    std::vector<std::int64_t> max_durations;
+    for (const SpaceRecord& space : spaces_) max_durations.push_back(space.timings.max_duration.count());
+    std::sort(max_durations.begin(), max_durations.end());
+    const auto set_as_its_kind = [&](std::uint32_t index, detail::TimerSlot slot, std::int64_t deadline,
+                                     duration length) {
+        const detail::ConversationRecord& conv = conversations_[ConvIx{index}];
+        const TimerKind kind = detail::kind_of(slot, conv.status, conv.warned);
+        if (!timer_rule(kind, conv.status)) return false;  // a deadline that cannot run in its status
+        if (kind == TimerKind::skills_relax && conv.skills == detail::no_skills) return false;  // R30
+        if (kind == TimerKind::max_duration)
+            return std::binary_search(max_durations.begin(), max_durations.end(), length.count()) &&
+                   deadline >= std::numeric_limits<std::int64_t>::min() + length.count() &&
+                   deadline - length.count() == conv.start_us;
+        const ListId list = spaces_[conv.space.value].list(kind);
+        return list != no_list && timers_.length(list) == length;
+    };
     const std::uint32_t timer_count = in.get_count(21);
     const std::int64_t now = last_now_.time_since_epoch().count();
     detail::DeadlineKey previous{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::min()};
     std::uint32_t return_timers = 0;
+    std::vector<std::uint32_t> answer_fires(conversations_.slots(), nil);  // slot -> its answer timer's place
     for (std::uint32_t i = 0; i < timer_count && in.ok(); ++i) {
         const auto what = in.get<std::uint8_t>();
         const auto index = in.get<std::uint32_t>();
@@ -355,6 +376,8 @@ std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in)
                              timers_.scheduled(ConvIx{index}, static_cast<detail::TimerSlot>(what))))
             return bad();
         if (deadline <= now || deadline > now + length.count()) return SnapshotError::unreachable_deadline;
+        if (!is_return && !set_as_its_kind(index, static_cast<detail::TimerSlot>(what), deadline, length))
+            return SnapshotError::inconsistent;
         // The order of firing is the order of the keys (timer_queue.hpp): bytes out of it
         // describe the same timers in an order the engine never writes.
         const detail::DeadlineKey key{deadline, -length.count()};
@@ -366,6 +389,7 @@ std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in)
         timers_.release(list);
         if (!fits) return bad();
         if (is_return) ++return_timers;
+        if (!is_return && what == static_cast<std::uint8_t>(detail::TimerSlot::answer)) answer_fires[index] = i;
     }
     if (!in.ok()) return bad();
     if (return_timers != record_count) return SnapshotError::inconsistent;  // a return without its timer
@@ -374,6 +398,9 @@ std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in)
     const std::uint32_t offer_count = in.get_count(4);
     if (!in.ok() || offer_count != offered) return bad();
     std::vector<bool> named(conversations_.slots(), false);
+    // One agent's offers in one space were made in the order their timeouts were set, and
+    // those all have the space's one offer timeout, so they fire in the order made (R14).
+    std::vector<std::uint32_t> last_fires(roster_.member_slots(), nil);
     for (std::uint32_t i = 0; i < offer_count && in.ok(); ++i) {
         const auto index = in.get<std::uint32_t>();
         if (!in.ok() || index >= conversations_.slots() || free[index]) return bad();
@@ -385,6 +412,8 @@ std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in)
         const MemberIx m = roster_.find(a, conv.space);
         if (m.none() || !timers_.scheduled(c, detail::TimerSlot::answer) || conv.status != Status::waiting_for_agent)
             return SnapshotError::inconsistent;
+        if (last_fires[m.value] != nil && answer_fires[index] < last_fires[m.value]) return SnapshotError::inconsistent;
+        last_fires[m.value] = answer_fires[index];
         conv.offered_to = AgentIx{};
         ledger_.add_offer(conversations_, c, a, m);
     }
@@ -400,7 +429,7 @@ std::optional<SnapshotError> Engine<C, S, P>::read_state(detail::ByteReader& in)
         if (roster_[MemberIx{m}].agent.some()) refresh(MemberIx{m}, false);
     waiting_.take_dirty(heads_);  // nothing may route: check_invariants() says so
     heads_.clear();
-    return std::nullopt;
+    return std::nullopt;  // read without fault
 }
 
 }  // namespace chatroute
