@@ -158,6 +158,13 @@ std::size_t find_bytes(const std::vector<std::byte>& bytes, const std::vector<st
     REQUIRE(at != bytes.end() - 8);
     return static_cast<std::size_t>(at - bytes.begin());
 }
+// Why restore refuses the edited bytes (re-sealed first, so the edit itself is judged);
+// a test fails if they restore.
+SnapshotError refusal(const std::vector<std::byte>& edited, ManualClock& clock, RecordingSink& sink) {
+    auto restored = Engine<ManualClock&, RecordingSink&>::restore(sealed(edited), clock, sink);
+    REQUIRE_FALSE(restored.has_value());
+    return restored.error();
+}
 std::vector<std::uint8_t> le64(std::uint64_t value) {
     std::vector<std::uint8_t> out;
     for (std::size_t i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
@@ -174,11 +181,7 @@ TEST_CASE("a value out of its range is inconsistent, not truncated; counters lef
     const std::vector<std::byte> bytes = desk.engine.snapshot();
     ManualClock clock;
     RecordingSink sink;
-    const auto refused_as = [&](const std::vector<std::byte>& edited) {
-        auto restored = Engine<ManualClock&, RecordingSink&>::restore(edited, clock, sink);
-        REQUIRE_FALSE(restored.has_value());
-        return restored.error();
-    };
+    const auto refused_as = [&](const std::vector<std::byte>& edited) { return refusal(edited, clock, sink); };
     SECTION("the site's return-after-a-missed-offer set to -5 us") {
         // Header 6, site 4, plan 1, default limit 4, scope 1: then the duration's flag and count.
         std::vector<std::byte> edited = bytes;
@@ -224,11 +227,7 @@ TEST_CASE("the snapshot lists every timer once, in the order it fires; bytes in 
     REQUIRE(bytes[first - 8] == std::byte{0});             // no returns
     ManualClock clock = desk.clock;
     RecordingSink sink;
-    const auto refused_as = [&](const std::vector<std::byte>& edited) {
-        auto restored = Engine<ManualClock&, RecordingSink&>::restore(sealed(edited), clock, sink);
-        REQUIRE_FALSE(restored.has_value());
-        return restored.error();
-    };
+    const auto refused_as = [&](const std::vector<std::byte>& edited) { return refusal(edited, clock, sink); };
     REQUIRE(Engine<ManualClock&, RecordingSink&>::restore(bytes, clock, sink).has_value());
 
     SECTION("the two timers swapped: the same state, in an order the engine never writes") {
@@ -301,11 +300,7 @@ TEST_CASE("a conversation's timers are those its status and space give it; bytes
     const std::vector<std::byte> bytes = desk.engine.snapshot();
     ManualClock clock = desk.clock;
     RecordingSink sink;
-    const auto refused_as = [&](const std::vector<std::byte>& edited) {
-        auto restored = Engine<ManualClock&, RecordingSink&>::restore(sealed(edited), clock, sink);
-        REQUIRE_FALSE(restored.has_value());
-        return restored.error();
-    };
+    const auto refused_as = [&](const std::vector<std::byte>& edited) { return refusal(edited, clock, sink); };
     REQUIRE(Engine<ManualClock&, RecordingSink&>::restore(bytes, clock, sink).has_value());
     // The record of slot 0: u32 slot, u64 serial 1, i64 start; its status 34 bytes in.
     std::vector<std::uint8_t> record{0, 0, 0, 0};

@@ -22,7 +22,7 @@
 // id with the top bit set, so unlinking a node from the middle needs no list at all and
 // one at an end finds its list in the link it already reads.
 //
-// Banks: nodes live in two tables that grow apart, one per kind of owner (conversation
+// Two tables: nodes live in two tables that grow apart, one per kind of owner (conversation
 // slots; return records). The second-highest bit of a node id names its table.
 //
 // Lists are reference-counted: acquire() takes a reference, release() gives it back. A
